@@ -1,0 +1,191 @@
+//! The syntax tree of one rules file, as written (templates not yet
+//! expanded, names not yet checked against DWARF).
+
+use std::fmt;
+
+/// A position in a rules file (1-based).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A name together with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Name {
+    pub text: String,
+    pub pos: Pos,
+}
+
+impl Name {
+    pub fn new(text: impl Into<String>) -> Self {
+        Name {
+            text: text.into(),
+            pos: Pos::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct File {
+    pub version: u32,
+    pub version_pos: Pos,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Str(String),
+    Int(u64),
+    Bool(bool),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    /// `include "default"` or `include "path/relative/to/this/file"`.
+    Include { path: String, pos: Pos },
+    /// `set name = literal`
+    Set { name: Name, value: Literal },
+    /// `reference tag, tag as "s#"`
+    Reference { tags: Vec<Name>, prefix: String },
+    /// `expand tag, tag when cond`
+    Expand { tags: Vec<Name>, when: Option<Cond> },
+    /// `template name(param, ...) { ... }`
+    Template {
+        name: Name,
+        params: Vec<Name>,
+        body: Vec<Piece>,
+    },
+    /// `type tag, tag { ... }` or `type tag = template(args)`
+    Type { tags: Vec<Name>, body: Body },
+    /// `symbol subprogram { ... }` or `symbol variable = template(args)`
+    Symbol { kind: Name, body: Body },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    Block(Vec<Piece>),
+    Call(Call),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub name: Name,
+    pub args: Vec<Literal>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Break {
+    /// `newline`: a line break at the same depth.
+    Newline,
+    /// `indent`: a line break, one level deeper.
+    Indent,
+    /// `dedent`: a line break, one level shallower.
+    Dedent,
+}
+
+impl Break {
+    pub fn depth_change(self) -> i8 {
+        match self {
+            Break::Newline => 0,
+            Break::Indent => 1,
+            Break::Dedent => -1,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piece {
+    /// Literal text.
+    Text(String, Pos),
+    /// A named value printed: an attribute, `fqn`, or a template parameter.
+    /// A reference attribute (`type`) describes the DIE it refers to.
+    Field(Name),
+    /// `value(expr)`: the expression's value printed.
+    Value(Expr, Pos),
+    /// `attr(name)`: ` name(<value>)` when the DIE has it as a constant.
+    Attr(Name),
+    Break(Break, Pos),
+    If {
+        arms: Vec<(Cond, Vec<Piece>)>,
+        otherwise: Vec<Piece>,
+        pos: Pos,
+    },
+    /// `separator { ... }`: printed before every item of a list but the first.
+    Separator(Vec<Piece>, Pos),
+    /// `children(tag, ...)` / `each child { ... }`.
+    Children(Vec<Arm>, Pos),
+    /// A template used inline: `name(args)`.
+    Call(Call),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arm {
+    /// `None` is `*`: any tag.
+    pub tags: Option<Vec<Name>>,
+    pub when: Option<Cond>,
+    pub action: Action,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Describe,
+    Skip,
+    Error(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    Has(Name),
+    Expanded(Pos),
+    Stable(Pos),
+    Not(Box<Cond>),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Compare(Expr, CmpOp, Expr),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Match,
+    NoMatch,
+}
+
+impl CmpOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Match => "~",
+            CmpOp::NoMatch => "!~",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Int(u64, Pos),
+    Str(String, Pos),
+    Field(Name),
+    Add(Box<Expr>, Box<Expr>),
+    Sub(Box<Expr>, Box<Expr>),
+}
+
+impl Expr {
+    pub fn pos(&self) -> Pos {
+        match self {
+            Expr::Int(_, p) | Expr::Str(_, p) => *p,
+            Expr::Field(n) => n.pos,
+            Expr::Add(a, _) | Expr::Sub(a, _) => a.pos(),
+        }
+    }
+}

@@ -1,0 +1,634 @@
+//! From syntax trees to [`Rules`]: includes followed, later definitions
+//! overriding earlier ones, templates expanded, every name checked.
+
+use crate::ast::{self, Body, Literal, Name, Pos, Statement};
+use crate::model::*;
+use crate::names::{self, AttrClass};
+use crate::{RulesError, DEFAULT_RULES, DEFAULT_RULES_NAME, RULES_VERSION};
+use gimli::DwTag;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Where `include` finds files. The name `default` is always the embedded
+/// default rules.
+pub trait Loader {
+    /// Reads `path` as written in an include of `from` (the including
+    /// file's name). Returns the name to use in messages and the text.
+    fn load(&self, path: &str, from: &str) -> Result<(String, String), String>;
+}
+
+/// Reads included files from the file system, relative to the including
+/// file's directory.
+pub struct FsLoader;
+
+impl Loader for FsLoader {
+    fn load(&self, path: &str, from: &str) -> Result<(String, String), String> {
+        let base = Path::new(from).parent().unwrap_or(Path::new(""));
+        let full: PathBuf = base.join(path);
+        let name = full.display().to_string();
+        std::fs::read_to_string(&full)
+            .map(|text| (name.clone(), text))
+            .map_err(|e| format!("cannot read {name}: {e}"))
+    }
+}
+
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// A definition and the file it came from, so that a redefinition in the
+/// same file can be refused while a later file may override.
+struct Def<T> {
+    file: u16,
+    pos: Pos,
+    value: T,
+}
+
+struct TemplateDef {
+    params: Vec<Name>,
+    body: Vec<ast::Piece>,
+}
+
+#[derive(Default)]
+struct Collected {
+    files: Vec<String>,
+    settings: Vec<(u16, Name, Literal)>,
+    references: HashMap<DwTag, Def<String>>,
+    expand: Option<Def<(Vec<Name>, Option<ast::Cond>)>>,
+    templates: HashMap<String, Def<TemplateDef>>,
+    types: HashMap<DwTag, Def<(Name, Body)>>,
+    symbols: HashMap<String, Def<Body>>,
+}
+
+/// Reads rules from text (`name` is used in messages and to resolve
+/// includes), following includes through `loader`.
+pub fn load(name: &str, text: &str, loader: &dyn Loader) -> Result<Rules, RulesError> {
+    let mut c = Collected::default();
+    let mut stack = Vec::new();
+    collect(&mut c, name, text, loader, &mut stack)?;
+    build(c)
+}
+
+fn collect(
+    c: &mut Collected,
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    stack: &mut Vec<String>,
+) -> Result<(), RulesError> {
+    let file = crate::parse::parse(name, text)?;
+    if file.version != RULES_VERSION {
+        return Err(RulesError::at(
+            name,
+            file.version_pos,
+            format!(
+                "rules version {} is not supported: this ksymrules reads version {RULES_VERSION}",
+                file.version
+            ),
+        ));
+    }
+    let index = u16::try_from(c.files.len())
+        .map_err(|_| RulesError::at(name, Pos::default(), "too many rules files"))?;
+    c.files.push(name.to_string());
+    stack.push(name.to_string());
+    for st in file.statements {
+        match st {
+            Statement::Include { path, pos } => {
+                if stack.len() >= MAX_INCLUDE_DEPTH {
+                    return Err(RulesError::at(name, pos, "includes nested too deeply"));
+                }
+                let (inc_name, inc_text) = if path == "default" {
+                    (DEFAULT_RULES_NAME.to_string(), DEFAULT_RULES.to_string())
+                } else {
+                    loader
+                        .load(&path, name)
+                        .map_err(|e| RulesError::at(name, pos, e))?
+                };
+                if stack.contains(&inc_name) {
+                    return Err(RulesError::at(
+                        name,
+                        pos,
+                        format!("{inc_name} includes itself"),
+                    ));
+                }
+                collect(c, &inc_name, &inc_text, loader, stack)?;
+            }
+            Statement::Set { name: n, value } => c.settings.push((index, n, value)),
+            Statement::Reference { tags, prefix } => {
+                for t in tags {
+                    let tag = resolve_tag(name, &t)?;
+                    define(
+                        &mut c.references,
+                        tag,
+                        index,
+                        t.pos,
+                        prefix.clone(),
+                        name,
+                        &t.text,
+                    )?;
+                }
+            }
+            Statement::Expand { tags, when } => {
+                let pos = tags.first().map(|t| t.pos).unwrap_or_default();
+                if let Some(prev) = &c.expand {
+                    if prev.file == index {
+                        return Err(RulesError::at(
+                            name,
+                            pos,
+                            format!("expand is already given at {}", prev.pos),
+                        ));
+                    }
+                }
+                c.expand = Some(Def {
+                    file: index,
+                    pos,
+                    value: (tags, when),
+                });
+            }
+            Statement::Template {
+                name: n,
+                params,
+                body,
+            } => {
+                let key = n.text.clone();
+                define(
+                    &mut c.templates,
+                    key,
+                    index,
+                    n.pos,
+                    TemplateDef { params, body },
+                    name,
+                    &n.text,
+                )?;
+            }
+            Statement::Type { tags, body } => {
+                for t in tags {
+                    let tag = resolve_tag(name, &t)?;
+                    let pos = t.pos;
+                    let label = t.text.clone();
+                    define(
+                        &mut c.types,
+                        tag,
+                        index,
+                        pos,
+                        (t, body.clone()),
+                        name,
+                        &label,
+                    )?;
+                }
+            }
+            Statement::Symbol { kind, body } => {
+                if kind.text != "subprogram" && kind.text != "variable" {
+                    return Err(RulesError::at(
+                        name,
+                        kind.pos,
+                        format!(
+                            "unknown symbol kind `{}`: symbols are `subprogram` or `variable`",
+                            kind.text
+                        ),
+                    ));
+                }
+                let key = kind.text.clone();
+                define(&mut c.symbols, key, index, kind.pos, body, name, &kind.text)?;
+            }
+        }
+    }
+    stack.pop();
+    Ok(())
+}
+
+fn define<K: std::hash::Hash + Eq, T>(
+    map: &mut HashMap<K, Def<T>>,
+    key: K,
+    file: u16,
+    pos: Pos,
+    value: T,
+    file_name: &str,
+    label: &str,
+) -> Result<(), RulesError> {
+    if let Some(prev) = map.get(&key) {
+        if prev.file == file {
+            return Err(RulesError::at(
+                file_name,
+                pos,
+                format!("`{label}` is already defined at {}", prev.pos),
+            ));
+        }
+    }
+    map.insert(key, Def { file, pos, value });
+    Ok(())
+}
+
+fn resolve_tag(file: &str, n: &Name) -> Result<DwTag, RulesError> {
+    names::tag_by_name(&n.text).ok_or_else(|| {
+        let hint = names::nearest_tag(&n.text)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        RulesError::at(file, n.pos, format!("unknown DWARF tag `{}`{hint}", n.text))
+    })
+}
+
+fn build(c: Collected) -> Result<Rules, RulesError> {
+    let files = c.files.clone();
+    let file_name = |i: u16| files[i as usize].clone();
+
+    let mut settings = Settings::default();
+    for (file, n, value) in &c.settings {
+        let f = file_name(*file);
+        let bad_type =
+            |want: &str| RulesError::at(&f, n.pos, format!("setting `{}` takes {want}", n.text));
+        match n.text.as_str() {
+            "symbol_pointer_prefix" => match value {
+                Literal::Str(s) if !s.is_empty() => settings.symbol_pointer_prefix = s.clone(),
+                _ => return Err(bad_type("a non-empty string")),
+            },
+            "reference_quote" => match value {
+                Literal::Str(s) => settings.reference_quote = s.clone(),
+                _ => return Err(bad_type("a string")),
+            },
+            "follow_type_units" => match value {
+                Literal::Bool(b) => settings.follow_type_units = *b,
+                _ => return Err(bad_type("true or false")),
+            },
+            other => {
+                let known = [
+                    "symbol_pointer_prefix",
+                    "reference_quote",
+                    "follow_type_units",
+                ];
+                let hint = names::nearest(other, known)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(RulesError::at(
+                    &f,
+                    n.pos,
+                    format!("unknown setting `{other}`{hint}"),
+                ));
+            }
+        }
+    }
+
+    let references = c
+        .references
+        .into_iter()
+        .map(|(tag, def)| (tag, def.value))
+        .collect();
+
+    let mut expand_tags = Vec::new();
+    let mut expand_when = None;
+    if let Some(def) = &c.expand {
+        let f = file_name(def.file);
+        for t in &def.value.0 {
+            expand_tags.push(resolve_tag(&f, t)?);
+        }
+        if let Some(cond) = &def.value.1 {
+            let cx = Context {
+                file: &f,
+                templates: &c.templates,
+                files: &files,
+                params: HashMap::new(),
+                expanded_ok: false,
+                depth: 0,
+            };
+            expand_when = Some(cx.cond(cond)?);
+        }
+    }
+
+    let mut types = HashMap::new();
+    for (tag, def) in &c.types {
+        let f = file_name(def.file);
+        let cx = Context {
+            file: &f,
+            templates: &c.templates,
+            files: &files,
+            params: HashMap::new(),
+            expanded_ok: expand_tags.contains(tag),
+            depth: 0,
+        };
+        let ops = cx.body(&def.value.1, &def.value.0)?;
+        types.insert(
+            *tag,
+            Template {
+                ops,
+                origin: Origin {
+                    file: def.file,
+                    pos: def.pos,
+                },
+            },
+        );
+    }
+
+    let symbol = |kind: &str| -> Result<Template, RulesError> {
+        let def = c.symbols.get(kind).ok_or_else(|| {
+            RulesError::at(
+                &files[0],
+                Pos { line: 1, col: 1 },
+                format!("no `symbol {kind}` rule"),
+            )
+        })?;
+        let f = file_name(def.file);
+        let cx = Context {
+            file: &f,
+            templates: &c.templates,
+            files: &files,
+            params: HashMap::new(),
+            expanded_ok: false,
+            depth: 0,
+        };
+        let label = Name {
+            text: kind.to_string(),
+            pos: def.pos,
+        };
+        Ok(Template {
+            ops: cx.body(&def.value, &label)?,
+            origin: Origin {
+                file: def.file,
+                pos: def.pos,
+            },
+        })
+    };
+    let subprogram = symbol("subprogram")?;
+    let variable = symbol("variable")?;
+
+    Ok(Rules {
+        files,
+        settings,
+        references,
+        expand_tags,
+        expand_when,
+        types,
+        subprogram,
+        variable,
+    })
+}
+
+const MAX_TEMPLATE_DEPTH: usize = 32;
+
+/// What a template body is being compiled against.
+struct Context<'a> {
+    /// The file the pieces were written in.
+    file: &'a str,
+    templates: &'a HashMap<String, Def<TemplateDef>>,
+    files: &'a [String],
+    /// Template parameters bound to their arguments.
+    params: HashMap<String, Literal>,
+    /// Whether `expanded` can hold here (the tag is expanded once).
+    expanded_ok: bool,
+    depth: usize,
+}
+
+impl Context<'_> {
+    fn err(&self, pos: Pos, msg: impl Into<String>) -> RulesError {
+        RulesError::at(self.file, pos, msg)
+    }
+
+    fn body(&self, body: &Body, owner: &Name) -> Result<Vec<Op>, RulesError> {
+        match body {
+            Body::Block(pieces) => self.pieces(pieces),
+            Body::Call(call) => self.call(call).map_err(|e| {
+                if e.file == self.file {
+                    e
+                } else {
+                    // Point at the use as well as the template's own text.
+                    RulesError::at(self.file, owner.pos, format!("in `{}`: {}", owner.text, e))
+                }
+            }),
+        }
+    }
+
+    fn call(&self, call: &ast::Call) -> Result<Vec<Op>, RulesError> {
+        let def = self.templates.get(&call.name.text).ok_or_else(|| {
+            let hint = names::nearest(&call.name.text, self.templates.keys().map(String::as_str))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            self.err(
+                call.name.pos,
+                format!("unknown template `{}`{hint}", call.name.text),
+            )
+        })?;
+        if def.value.params.len() != call.args.len() {
+            return Err(self.err(
+                call.name.pos,
+                format!(
+                    "template `{}` takes {} argument(s), {} given",
+                    call.name.text,
+                    def.value.params.len(),
+                    call.args.len()
+                ),
+            ));
+        }
+        if self.depth >= MAX_TEMPLATE_DEPTH {
+            return Err(self.err(
+                call.name.pos,
+                format!("template `{}` uses itself", call.name.text),
+            ));
+        }
+        let params = def
+            .value
+            .params
+            .iter()
+            .zip(&call.args)
+            .map(|(p, a)| (p.text.clone(), self.bind(a)))
+            .collect();
+        let inner = Context {
+            file: &self.files[def.file as usize],
+            templates: self.templates,
+            files: self.files,
+            params,
+            expanded_ok: self.expanded_ok,
+            depth: self.depth + 1,
+        };
+        inner.pieces(&def.value.body)
+    }
+
+    /// An argument as seen inside the template (arguments are literals).
+    fn bind(&self, lit: &Literal) -> Literal {
+        lit.clone()
+    }
+
+    fn pieces(&self, pieces: &[ast::Piece]) -> Result<Vec<Op>, RulesError> {
+        let mut out = Vec::new();
+        for p in pieces {
+            self.piece(p, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn piece(&self, piece: &ast::Piece, out: &mut Vec<Op>) -> Result<(), RulesError> {
+        match piece {
+            ast::Piece::Text(s, _) => out.push(Op::Text(s.clone())),
+            ast::Piece::Field(n) => match self.params.get(&n.text) {
+                Some(lit) => out.push(Op::Text(literal_text(lit))),
+                None => {
+                    let field = self.field(n)?;
+                    if let Field::Attr(_, AttrClass::Flag) = field {
+                        return Err(self.err(
+                            n.pos,
+                            format!("`{0}` is a flag: test it with has({0})", n.text),
+                        ));
+                    }
+                    out.push(Op::Field(field));
+                }
+            },
+            ast::Piece::Value(e, _) => out.push(Op::Value(self.expr(e)?)),
+            ast::Piece::Attr(n) => {
+                let field = self.field(n)?;
+                if !matches!(field, Field::Attr(_, AttrClass::Constant)) {
+                    return Err(self.err(
+                        n.pos,
+                        format!(
+                            "attr({}) prints constants only; `{}` is not one",
+                            n.text, n.text
+                        ),
+                    ));
+                }
+                out.push(Op::If(
+                    vec![(
+                        Cond::Has(field),
+                        vec![
+                            Op::Text(format!(" {}(", n.text)),
+                            Op::Field(field),
+                            Op::Text(")".to_string()),
+                        ],
+                    )],
+                    Vec::new(),
+                ));
+            }
+            ast::Piece::Break(b, _) => out.push(Op::Break(b.depth_change())),
+            ast::Piece::If {
+                arms, otherwise, ..
+            } => {
+                let arms = arms
+                    .iter()
+                    .map(|(c, p)| Ok((self.cond(c)?, self.pieces(p)?)))
+                    .collect::<Result<_, RulesError>>()?;
+                out.push(Op::If(arms, self.pieces(otherwise)?));
+            }
+            ast::Piece::Separator(p, _) => out.push(Op::Separator(self.pieces(p)?)),
+            ast::Piece::Children(arms, _) => {
+                let arms = arms
+                    .iter()
+                    .map(|a| {
+                        let tags = match &a.tags {
+                            None => None,
+                            Some(ts) => Some(
+                                ts.iter()
+                                    .map(|t| resolve_tag(self.file, t))
+                                    .collect::<Result<Vec<_>, _>>()?,
+                            ),
+                        };
+                        let when = a.when.as_ref().map(|c| self.cond(c)).transpose()?;
+                        Ok(ChildArm {
+                            tags,
+                            when,
+                            action: a.action.clone(),
+                        })
+                    })
+                    .collect::<Result<_, RulesError>>()?;
+                out.push(Op::Children(arms));
+            }
+            ast::Piece::Call(call) => out.extend(self.call(call)?),
+        }
+        Ok(())
+    }
+
+    fn field(&self, n: &Name) -> Result<Field, RulesError> {
+        if n.text == "fqn" {
+            return Ok(Field::Fqn);
+        }
+        match names::attr_by_name(&n.text) {
+            Some(at) => Ok(Field::Attr(at, names::attr_class(at))),
+            None => {
+                let hint = names::nearest_attr(&n.text)
+                    .or_else(|| names::nearest(&n.text, ["fqn"]))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                Err(self.err(n.pos, format!("unknown DWARF attribute `{}`{hint}", n.text)))
+            }
+        }
+    }
+
+    fn cond(&self, c: &ast::Cond) -> Result<Cond, RulesError> {
+        Ok(match c {
+            ast::Cond::Has(n) => Cond::Has(self.field(n)?),
+            ast::Cond::Expanded(pos) => {
+                if !self.expanded_ok {
+                    return Err(self.err(
+                        *pos,
+                        "`expanded` can never hold here: this tag is not in the `expand` list",
+                    ));
+                }
+                Cond::Expanded
+            }
+            ast::Cond::Stable(_) => Cond::Stable,
+            ast::Cond::Not(c) => Cond::Not(Box::new(self.cond(c)?)),
+            ast::Cond::And(cs) => {
+                Cond::And(cs.iter().map(|c| self.cond(c)).collect::<Result<_, _>>()?)
+            }
+            ast::Cond::Or(cs) => {
+                Cond::Or(cs.iter().map(|c| self.cond(c)).collect::<Result<_, _>>()?)
+            }
+            ast::Cond::Compare(l, op, r) => {
+                let lhs = self.expr(l)?;
+                match op {
+                    ast::CmpOp::Eq => Cond::Eq(lhs, self.expr(r)?),
+                    ast::CmpOp::Ne => Cond::Ne(lhs, self.expr(r)?),
+                    ast::CmpOp::Match | ast::CmpOp::NoMatch => {
+                        let pattern = match self.expr(r)? {
+                            Expr::Str(s) => s,
+                            _ => {
+                                return Err(self.err(
+                                    r.pos(),
+                                    format!("`{}` needs a glob string on its right", op.as_str()),
+                                ))
+                            }
+                        };
+                        let glob = globset::Glob::new(&pattern)
+                            .map_err(|e| self.err(r.pos(), format!("bad glob: {e}")))?;
+                        let g = Glob {
+                            pattern,
+                            matcher: glob.compile_matcher(),
+                        };
+                        if *op == ast::CmpOp::Match {
+                            Cond::Match(lhs, g)
+                        } else {
+                            Cond::NoMatch(lhs, g)
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    fn expr(&self, e: &ast::Expr) -> Result<Expr, RulesError> {
+        Ok(match e {
+            ast::Expr::Int(v, _) => Expr::Int(*v),
+            ast::Expr::Str(s, _) => Expr::Str(s.clone()),
+            ast::Expr::Field(n) => match self.params.get(&n.text) {
+                Some(Literal::Int(v)) => Expr::Int(*v),
+                Some(lit) => Expr::Str(literal_text(lit)),
+                None => {
+                    let f = self.field(n)?;
+                    if let Field::Attr(_, AttrClass::Reference | AttrClass::Flag) = f {
+                        return Err(self.err(
+                            n.pos,
+                            format!(
+                                "`{}` has no value to compute with; test it with has()",
+                                n.text
+                            ),
+                        ));
+                    }
+                    Expr::Field(f)
+                }
+            },
+            ast::Expr::Add(a, b) => Expr::Add(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+            ast::Expr::Sub(a, b) => Expr::Sub(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+        })
+    }
+}
+
+fn literal_text(lit: &Literal) -> String {
+    match lit {
+        Literal::Str(s) => s.clone(),
+        Literal::Int(v) => v.to_string(),
+        Literal::Bool(b) => b.to_string(),
+    }
+}

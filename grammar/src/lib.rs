@@ -1,0 +1,77 @@
+//! The ksymrules rules language.
+//!
+//! A rules file says, per DWARF tag, which pieces make up a DIE's type
+//! string: literal text, names, attributes, the referenced type, children,
+//! list separators and line breaks, under conditions. It also names the
+//! types that are written as references and the expansion policy. The
+//! grammar is `rules.pest`; [`parse`] builds the syntax tree ([`ast`]) and
+//! [`compile`] checks it and expands templates into [`model::Rules`], which
+//! the engine interprets.
+
+pub mod ast;
+pub mod compile;
+pub mod model;
+pub mod names;
+pub mod parse;
+
+pub use compile::{FsLoader, Loader};
+pub use model::Rules;
+
+/// The rules-language version this build reads (the `ksymrules N` header).
+pub const RULES_VERSION: u32 = 1;
+
+/// The default rules: gendwarfksyms' type strings, bit for bit.
+pub const DEFAULT_RULES: &str = include_str!("../../rules/gendwarfksyms.rules");
+
+/// How the embedded default rules are named in messages and includes.
+pub const DEFAULT_RULES_NAME: &str = "<default rules>";
+
+/// A problem in a rules file, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{col}: {message}")]
+pub struct RulesError {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+impl RulesError {
+    pub fn at(file: &str, pos: ast::Pos, message: impl Into<String>) -> Self {
+        RulesError {
+            file: file.to_string(),
+            line: pos.line,
+            col: pos.col,
+            message: message.into(),
+        }
+    }
+}
+
+/// The embedded default rules, compiled.
+pub fn default_rules() -> Rules {
+    compile::load(DEFAULT_RULES_NAME, DEFAULT_RULES, &FsLoader)
+        .expect("the embedded default rules are valid (checked by tests)")
+}
+
+/// Rules from a file on disk; includes are resolved relative to it.
+pub fn load_file(path: &std::path::Path) -> Result<Rules, RulesError> {
+    let name = path.display().to_string();
+    let text = std::fs::read(path).map_err(|e| RulesError {
+        file: name.clone(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read: {e}"),
+    })?;
+    let text = String::from_utf8(text).map_err(|e| RulesError {
+        file: name.clone(),
+        line: 0,
+        col: 0,
+        message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+    })?;
+    compile::load(&name, &text, &FsLoader)
+}
+
+/// Rules from text, named `name` in messages.
+pub fn load_str(name: &str, text: &str) -> Result<Rules, RulesError> {
+    compile::load(name, text, &FsLoader)
+}

@@ -1,0 +1,149 @@
+//! The rules as the engine runs them: templates expanded, names resolved
+//! to DWARF constants, globs compiled. Built from syntax trees by
+//! [`crate::compile`].
+
+use crate::ast::{Action, Pos};
+use crate::names::AttrClass;
+use gimli::{DwAt, DwTag};
+use std::collections::HashMap;
+
+/// Where a rule was written: file (index into [`Rules::files`]) and position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub file: u16,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Variables named `<prefix><symbol>` are symbol pointers.
+    pub symbol_pointer_prefix: String,
+    /// Follow `DW_FORM_ref_sig8` references into type units.
+    pub follow_type_units: bool,
+    /// Wraps a reference name that contains a space.
+    pub reference_quote: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            symbol_pointer_prefix: "__gendwarfksyms_ptr_".to_string(),
+            follow_type_units: false,
+            reference_quote: "'".to_string(),
+        }
+    }
+}
+
+/// A value a template can print or test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// The DIE's fully qualified name (empty when unnamed).
+    Fqn,
+    /// An attribute of the DIE, read as its class says.
+    Attr(DwAt, AttrClass),
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Int(u64),
+    Str(String),
+    Field(Field),
+    Add(Box<Expr>, Box<Expr>),
+    Sub(Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Debug)]
+pub enum Cond {
+    /// The field is present (a flag: present and set; `fqn`: not empty).
+    Has(Field),
+    /// The DIE is being expanded: first reached in this symbol's walk and
+    /// the `expand ... when` condition holds.
+    Expanded,
+    /// `--stable` was given.
+    Stable,
+    Not(Box<Cond>),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Eq(Expr, Expr),
+    Ne(Expr, Expr),
+    Match(Expr, Glob),
+    NoMatch(Expr, Glob),
+}
+
+/// A compiled glob pattern (`*`, `?`, `[...]`).
+#[derive(Clone, Debug)]
+pub struct Glob {
+    pub pattern: String,
+    pub matcher: globset::GlobMatcher,
+}
+
+impl Glob {
+    pub fn is_match(&self, s: &str) -> bool {
+        self.matcher.is_match(s)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// Literal text.
+    Text(String),
+    /// Print a field; a reference field describes the DIE it points to.
+    Field(Field),
+    /// Print an expression's value.
+    Value(Expr),
+    /// A line break changing the depth by -1, 0 or +1.
+    Break(i8),
+    /// The pieces of the first arm whose condition holds, else `otherwise`.
+    If(Vec<(Cond, Vec<Op>)>, Vec<Op>),
+    /// Printed before every list item but the first of its list.
+    Separator(Vec<Op>),
+    /// Visit the children in order; each takes the first arm that fits.
+    Children(Vec<ChildArm>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ChildArm {
+    /// `None` matches every tag.
+    pub tags: Option<Vec<DwTag>>,
+    pub when: Option<Cond>,
+    pub action: Action,
+}
+
+impl ChildArm {
+    pub fn fits(&self, tag: DwTag) -> bool {
+        self.tags.as_ref().is_none_or(|t| t.contains(&tag))
+    }
+}
+
+/// The pieces for one tag (or one kind of symbol).
+#[derive(Clone, Debug)]
+pub struct Template {
+    pub ops: Vec<Op>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// The files the rules were read from, in the order they were read.
+    pub files: Vec<String>,
+    pub settings: Settings,
+    /// Tags whose named DIEs are written as references, with their prefix.
+    pub references: HashMap<DwTag, String>,
+    /// Tags expanded once per symbol.
+    pub expand_tags: Vec<DwTag>,
+    /// When such a DIE may be expanded at all.
+    pub expand_when: Option<Cond>,
+    pub types: HashMap<DwTag, Template>,
+    pub subprogram: Template,
+    pub variable: Template,
+}
+
+impl Rules {
+    pub fn is_expanded_once(&self, tag: DwTag) -> bool {
+        self.expand_tags.contains(&tag)
+    }
+
+    pub fn reference_prefix(&self, tag: DwTag) -> Option<&str> {
+        self.references.get(&tag).map(String::as_str)
+    }
+}
