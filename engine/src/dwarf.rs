@@ -1,0 +1,226 @@
+//! Random access to the DIEs of one object's `.debug_info`, by global
+//! offset, over gimli.
+//!
+//! A DIE is named by its offset in `.debug_info` ([`DieId`]), which is
+//! unique within an object and cheap to store in the type cache. Values are
+//! read the way gendwarfksyms reads them through libdw: constants are
+//! unsigned (a negative `sdata` reads as its two's complement), references
+//! may cross units (`DW_FORM_ref_addr`), and `DW_FORM_ref_sig8` is not
+//! followed.
+
+use crate::elf::ObjectFile;
+use crate::Error;
+use gimli::{AttributeValue, DwAt, DwTag, EndianSlice, RunTimeEndian, UnitOffset};
+
+pub type Reader<'a> = EndianSlice<'a, RunTimeEndian>;
+pub type Entry<'a> = gimli::DebuggingInformationEntry<Reader<'a>>;
+
+/// A DIE: its offset in `.debug_info`.
+pub type DieId = u64;
+
+pub struct Unit<'a> {
+    pub start: u64,
+    pub end: u64,
+    pub unit: gimli::Unit<Reader<'a>>,
+}
+
+pub struct Dwarf<'a> {
+    pub dwarf: gimli::Dwarf<Reader<'a>>,
+    pub units: Vec<Unit<'a>>,
+}
+
+fn dwarf_err(e: gimli::Error) -> Error {
+    Error::new(format!("malformed DWARF: {e}"))
+}
+
+impl<'a> Dwarf<'a> {
+    /// Reads the unit headers of `obj`'s DWARF. An object without
+    /// `.debug_info` units is an error (nothing can be versioned from it).
+    pub fn load(obj: &'a ObjectFile) -> Result<Dwarf<'a>, Error> {
+        let endian = if obj.is_little_endian() {
+            RunTimeEndian::Little
+        } else {
+            RunTimeEndian::Big
+        };
+        let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'a>, Error> {
+            let data = match id {
+                // Type units are not read (see `follow_type_units`).
+                gimli::SectionId::DebugTypes => None,
+                _ => obj.debug_section(id.name()).map_err(Error::from)?,
+            };
+            Ok(EndianSlice::new(data.unwrap_or(&[]), endian))
+        })?;
+        let mut units = Vec::new();
+        let mut headers = dwarf.units();
+        loop {
+            let header = match headers.next() {
+                Ok(Some(h)) => h,
+                Ok(None) => break,
+                Err(e) => return Err(dwarf_err(e)),
+            };
+            let start = match header.debug_info_offset() {
+                Some(o) => o.0 as u64,
+                None => continue,
+            };
+            let end = start + header.length_including_self() as u64;
+            let unit = dwarf.unit(header).map_err(dwarf_err)?;
+            units.push(Unit { start, end, unit });
+        }
+        if units.is_empty() {
+            return Err(Error::new(
+                "no debugging information (no .debug_info units)",
+            ));
+        }
+        Ok(Dwarf { dwarf, units })
+    }
+
+    /// The index of the unit holding `die`.
+    pub fn unit_index(&self, die: DieId) -> Result<usize, Error> {
+        let i = self.units.partition_point(|u| u.start <= die);
+        if i == 0 || die >= self.units[i - 1].end {
+            return Err(Error::new(format!(
+                "DIE reference {die:#x} is outside every unit"
+            )));
+        }
+        Ok(i - 1)
+    }
+
+    /// The DIE at `die` with its attributes.
+    pub fn entry(&self, die: DieId) -> Result<(usize, Entry<'a>), Error> {
+        let ui = self.unit_index(die)?;
+        let u = &self.units[ui];
+        let off = UnitOffset((die - u.start) as usize);
+        let e = u
+            .unit
+            .entry(off)
+            .map_err(|e| Error::new(format!("cannot read the DIE at {die:#x}: {e}")))?;
+        Ok((ui, e))
+    }
+
+    /// The unit's root DIE.
+    pub fn unit_root(&self, ui: usize) -> DieId {
+        let u = &self.units[ui];
+        u.start + u.unit.header.root_offset().0 as u64
+    }
+
+    /// The offsets of `die`'s children, in order.
+    pub fn children(&self, ui: usize, die: DieId) -> Result<Vec<(DieId, DwTag)>, Error> {
+        let u = &self.units[ui];
+        let off = UnitOffset((die - u.start) as usize);
+        let mut tree = u.unit.entries_tree(Some(off)).map_err(dwarf_err)?;
+        let root = tree.root().map_err(dwarf_err)?;
+        let mut it = root.children();
+        let mut out = Vec::new();
+        while let Some(child) = it.next().map_err(dwarf_err)? {
+            let e = child.entry();
+            out.push((u.start + e.offset().0 as u64, e.tag()));
+        }
+        Ok(out)
+    }
+
+    /// A reference attribute, resolved to the DIE it names. `None` when the
+    /// attribute is missing or cannot be followed (type-unit signatures).
+    pub fn reference(
+        &self,
+        ui: usize,
+        entry: &Entry<'a>,
+        at: DwAt,
+    ) -> Result<Option<DieId>, Error> {
+        let u = &self.units[ui];
+        Ok(match entry.attr_value_raw(at) {
+            Some(AttributeValue::UnitRef(o)) => {
+                let id = u.start + o.0 as u64;
+                if id >= u.end {
+                    return Err(Error::new(format!(
+                        "DIE reference {id:#x} is outside its unit"
+                    )));
+                }
+                Some(id)
+            }
+            Some(AttributeValue::DebugInfoRef(o)) => {
+                let id = o.0 as u64;
+                self.unit_index(id)?;
+                Some(id)
+            }
+            _ => None,
+        })
+    }
+
+    /// A string attribute (any string form). `None` when missing or not a
+    /// string.
+    pub fn string(
+        &self,
+        ui: usize,
+        entry: &Entry<'a>,
+        at: DwAt,
+    ) -> Result<Option<&'a [u8]>, Error> {
+        let Some(value) = entry.attr_value_raw(at) else {
+            return Ok(None);
+        };
+        let u = &self.units[ui];
+        match value {
+            AttributeValue::String(_)
+            | AttributeValue::DebugStrRef(_)
+            | AttributeValue::DebugStrOffsetsIndex(_)
+            | AttributeValue::DebugLineStrRef(_) => {
+                let s = self
+                    .dwarf
+                    .attr_string(&u.unit, value)
+                    .map_err(|e| Error::new(format!("cannot read a string attribute: {e}")))?;
+                Ok(Some(s.slice()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A flag attribute: present and set.
+    pub fn flag(entry: &Entry<'a>, at: DwAt) -> bool {
+        matches!(entry.attr_value_raw(at), Some(AttributeValue::Flag(true)))
+    }
+
+    /// A constant attribute, read as unsigned the way libdw's
+    /// `dwarf_formudata` does.
+    pub fn constant(entry: &Entry<'a>, at: DwAt) -> Option<u64> {
+        match entry.attr_value_raw(at)? {
+            AttributeValue::Data1(v) => Some(v.into()),
+            AttributeValue::Data2(v) => Some(v.into()),
+            AttributeValue::Data4(v) => Some(v.into()),
+            AttributeValue::Data8(v) => Some(v),
+            AttributeValue::Udata(v) => Some(v),
+            AttributeValue::Sdata(v) => Some(v as u64),
+            _ => None,
+        }
+    }
+
+    /// The path of file `index` of the unit's line table, as written there
+    /// (DWARF 5 counts from 0, earlier versions from 1).
+    pub fn file_name(&self, ui: usize, index: u64) -> Result<Vec<u8>, Error> {
+        let u = &self.units[ui];
+        let missing = || {
+            Error::new(format!(
+                "file index {index} is not in the unit's line table"
+            ))
+        };
+        let program = u.unit.line_program.as_ref().ok_or_else(missing)?;
+        let header = program.header();
+        if header.version() <= 4 && index == 0 {
+            // libdw names the unused entry 0 "???".
+            return Ok(b"???".to_vec());
+        }
+        let file = header.file(index).ok_or_else(missing)?;
+        let name = self
+            .dwarf
+            .attr_string(&u.unit, file.path_name())
+            .map_err(|e| Error::new(format!("cannot read a file name: {e}")))?;
+        Ok(name.slice().to_vec())
+    }
+
+    /// Whether the unit is a split-DWARF skeleton (its DIEs are in a .dwo).
+    pub fn is_skeleton(&self, ui: usize) -> bool {
+        let u = &self.units[ui];
+        matches!(
+            u.unit.header.type_(),
+            gimli::UnitType::Skeleton(_) | gimli::UnitType::SplitCompilation(_)
+        ) || u.unit.dwo_id.is_some()
+    }
+}

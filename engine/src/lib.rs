@@ -1,0 +1,161 @@
+//! ksymrules engine: ELF and DWARF reading, rule interpretation, type map
+//! and CRCs.
+//!
+//! [`run`] versions the listed symbols of a list of objects: for each
+//! object, [`elf`] maps it and applies relocations, [`dwarf`] gives access
+//! to its DIEs, [`walk`] interprets the rules over them into the die map
+//! ([`diemap`]), and [`typemap`] turns that into type strings and CRCs.
+
+pub mod diemap;
+pub mod dwarf;
+pub mod elf;
+pub mod symbols;
+pub mod typemap;
+pub mod walk;
+
+use ksymrules_grammar::Rules;
+use std::io::Write;
+use std::path::Path;
+pub use symbols::Symbols;
+
+/// An error; the caller names the file it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<elf::ElfError> for Error {
+    fn from(e: elf::ElfError) -> Self {
+        Error::new(e.to_string())
+    }
+}
+
+/// An error about one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub file: String,
+    pub error: Error,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.error)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// kABI stability features (`--stable`).
+    pub stable: bool,
+    /// Print the type strings as they are built (`--dump-dies`).
+    pub dump_dies: bool,
+    /// Print type-map changes (`--dump-types`).
+    pub dump_types: bool,
+    /// Print each symbol's fully expanded string (`--dump-versions`).
+    pub dump_versions: bool,
+    /// Produce symtypes lines (`-T`).
+    pub symtypes: bool,
+    /// Debugging lines (`--debug`).
+    pub debug: bool,
+}
+
+/// What a run produced besides the CRCs (which are in the [`Symbols`]).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// symtypes lines, each ending in a newline: per object, sorted.
+    pub symtypes: Vec<String>,
+}
+
+/// Versions the listed symbols from `objects`, in order. Diagnostics and
+/// dumps go to `diag` as they happen, warnings as `warning: ...` lines.
+pub fn run(
+    rules: &Rules,
+    opts: &Options,
+    syms: &mut Symbols,
+    objects: &[&Path],
+    diag: &mut dyn Write,
+) -> Result<Outcome, FileError> {
+    let mut outcome = Outcome::default();
+    for (index, path) in objects.iter().enumerate() {
+        let file = path.display().to_string();
+        let wrap = |error: Error| FileError {
+            file: file.clone(),
+            error,
+        };
+        process_object(rules, opts, syms, index, path, diag, &mut outcome).map_err(wrap)?;
+    }
+    Ok(outcome)
+}
+
+fn process_object(
+    rules: &Rules,
+    opts: &Options,
+    syms: &mut Symbols,
+    index: usize,
+    path: &Path,
+    diag: &mut dyn Write,
+    outcome: &mut Outcome,
+) -> Result<(), Error> {
+    let file = path.display().to_string();
+    let obj = elf::ObjectFile::open(path)?;
+    let prefix = &rules.settings.symbol_pointer_prefix;
+    for s in obj.symbols()? {
+        let name = String::from_utf8_lossy(&s.name);
+        if let Some(w) = syms.set_addr(&name, (s.shndx, s.value), prefix) {
+            warn(diag, &file, &w);
+        }
+    }
+    let dwarf = dwarf::Dwarf::load(&obj)?;
+    let mut walker = walk::Walker::new(&dwarf, rules, index, opts.stable, opts.dump_dies);
+    let walked = walker.run(syms);
+    if let Some(d) = &walker.dump {
+        let _ = diag.write_all(d.out.as_bytes());
+    }
+    walked?;
+    for w in std::mem::take(&mut walker.warnings) {
+        warn(diag, &file, &w);
+    }
+    let mut tm = typemap::TypeMap::new(rules);
+    let mut types_dump = opts.dump_types.then(String::new);
+    tm.collect(&walker.map, types_dump.as_mut())?;
+    let mut versions = opts.dump_versions.then(String::new);
+    let mut lines = Vec::new();
+    let mut warnings = Vec::new();
+    let mut out = typemap::Outputs {
+        symtypes: opts.symtypes.then_some(&mut lines),
+        versions: versions.as_mut(),
+        types: types_dump.as_mut(),
+    };
+    tm.versions(&walker.map, syms, index, &mut out, &mut warnings)?;
+    if let Some(t) = types_dump {
+        let _ = diag.write_all(t.as_bytes());
+    }
+    if let Some(v) = versions {
+        let _ = diag.write_all(v.as_bytes());
+    }
+    for w in warnings {
+        warn(diag, &file, &w);
+    }
+    outcome.symtypes.extend(lines);
+    Ok(())
+}
+
+fn warn(diag: &mut dyn Write, file: &str, msg: &str) {
+    let _ = writeln!(diag, "warning: {file}: {msg}");
+}

@@ -1,0 +1,217 @@
+//! The listed (exported) symbols: their ELF addresses, alias groups, the
+//! DIE that describes them, their CRCs, and the order gendwarfksyms visits
+//! them in.
+
+use crate::dwarf::DieId;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymState {
+    /// No DIE found yet.
+    Unprocessed,
+    /// A DIE was found (in object `object`); no CRC yet.
+    Mapped,
+    /// The CRC is known.
+    Processed,
+}
+
+/// An address: (section index, value) of a defined ELF symbol.
+pub type Addr = (u32, u64);
+
+#[derive(Clone, Debug)]
+pub struct Symbol {
+    pub name: String,
+    pub addr: Option<Addr>,
+    pub state: SymState,
+    /// The DIE it is described from, with the index of its object.
+    pub die: Option<(usize, DieId)>,
+    /// A symbol pointer's target DIE, with the index of its object.
+    pub ptr_die: Option<(usize, DieId)>,
+    pub crc: u32,
+}
+
+/// The symbol list, in input order.
+#[derive(Debug, Default)]
+pub struct Symbols {
+    pub list: Vec<Symbol>,
+    by_name: HashMap<String, usize>,
+    by_addr: HashMap<Addr, Vec<usize>>,
+    /// Symbol indices in gendwarfksyms' visiting order.
+    order: Vec<usize>,
+}
+
+/// gendwarfksyms' string hash (32-bit FNV-1a over bytes read as signed
+/// `char`, so bytes >= 0x80 are sign-extended before the xor).
+pub fn fnv1a(s: &str) -> u32 {
+    let mut h: u32 = 2_166_136_261;
+    for &b in s.as_bytes() {
+        h ^= b as i8 as i32 as u32;
+        h = h.wrapping_mul(16_777_619);
+    }
+    h
+}
+
+const NAME_BUCKETS: u32 = 4096;
+
+impl Symbols {
+    /// Builds the list from the text given on stdin: the first word of each
+    /// line names a symbol; repeats and blank lines are ignored.
+    pub fn parse(text: &str) -> Symbols {
+        let mut s = Symbols::default();
+        for line in text.lines() {
+            let Some(name) = line.split_whitespace().next() else {
+                continue;
+            };
+            if s.by_name.contains_key(name) {
+                continue;
+            }
+            s.by_name.insert(name.to_string(), s.list.len());
+            s.list.push(Symbol {
+                name: name.to_string(),
+                addr: None,
+                state: SymState::Unprocessed,
+                die: None,
+                ptr_die: None,
+                crc: 0,
+            });
+        }
+        // Buckets in ascending order; inside a bucket, the most recently
+        // listed symbol first.
+        let mut order: Vec<usize> = (0..s.list.len()).collect();
+        order.sort_by_key(|&i| (fnv1a(&s.list[i].name) % NAME_BUCKETS, std::cmp::Reverse(i)));
+        s.order = order;
+        s
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Symbol indices in gendwarfksyms' visiting order.
+    pub fn visiting_order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// The listed symbol called `name` (a symbol pointer's name is taken as
+    /// the name of the symbol it points to).
+    pub fn find(&self, name: &str, ptr_prefix: &str) -> Option<usize> {
+        let name = name.strip_prefix(ptr_prefix).unwrap_or(name);
+        self.by_name.get(name).copied()
+    }
+
+    /// `i` and the symbols sharing its address (its alias group), `i` first.
+    pub fn group(&self, i: usize) -> Vec<usize> {
+        let mut g = vec![i];
+        if let Some(addr) = self.list[i].addr {
+            if let Some(members) = self.by_addr.get(&addr) {
+                g.extend(members.iter().copied().filter(|&m| m != i));
+            }
+        }
+        g
+    }
+
+    /// Records an ELF symbol's address for the listed symbol of that name.
+    /// Returns a warning when a different address was already recorded.
+    pub fn set_addr(&mut self, name: &str, addr: Addr, ptr_prefix: &str) -> Option<String> {
+        let i = self.find(name, ptr_prefix)?;
+        match self.list[i].addr {
+            None => {
+                self.list[i].addr = Some(addr);
+                // Most recently added first, like the reference's hash chains.
+                self.by_addr.entry(addr).or_default().insert(0, i);
+                None
+            }
+            Some(a) if a != addr => Some(format!(
+                "multiple addresses for symbol {}",
+                self.list[i].name
+            )),
+            Some(_) => None,
+        }
+    }
+
+    /// The listed symbol a DIE named `name` describes, if it (or one of its
+    /// aliases) has no DIE yet.
+    pub fn unprocessed(&self, name: &str, ptr_prefix: &str) -> Option<usize> {
+        if name.is_empty() {
+            return None;
+        }
+        let i = self.find(name, ptr_prefix)?;
+        self.group(i)
+            .into_iter()
+            .rev()
+            .find(|&m| self.list[m].state == SymState::Unprocessed)
+    }
+
+    /// Gives the group of `i` its DIE.
+    pub fn set_die(&mut self, i: usize, object: usize, die: DieId) {
+        for m in self.group(i) {
+            self.list[m].die = Some((object, die));
+            self.list[m].state = SymState::Mapped;
+        }
+    }
+
+    /// Gives the group of `i` a symbol pointer's target.
+    pub fn set_ptr(&mut self, i: usize, object: usize, die: DieId) {
+        for m in self.group(i) {
+            self.list[m].ptr_die = Some((object, die));
+        }
+    }
+
+    /// Gives the group of `i` its CRC; returns warnings for members that
+    /// had a different one.
+    pub fn set_crc(&mut self, i: usize, crc: u32) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for m in self.group(i) {
+            let s = &mut self.list[m];
+            if s.state == SymState::Processed && s.crc != crc {
+                warnings.push(format!(
+                    "overriding version for symbol {} (crc {:x} vs. {:x})",
+                    s.name, s.crc, crc
+                ));
+            }
+            s.state = SymState::Processed;
+            s.crc = crc;
+        }
+        warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_known_values() {
+        // FNV-1a reference vectors.
+        assert_eq!(fnv1a(""), 0x811c9dc5);
+        assert_eq!(fnv1a("a"), 0xe40c292c);
+        assert_eq!(fnv1a("foobar"), 0xbf9cf968);
+        // Bytes >= 0x80 are sign-extended: differs from plain FNV-1a.
+        assert_ne!(fnv1a("\u{e9}"), 0x811c9dc5);
+    }
+
+    #[test]
+    fn parse_takes_first_words_and_drops_repeats() {
+        let s = Symbols::parse("foo extra\nbar\n\nfoo\n  baz  \n");
+        let names: Vec<_> = s.list.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["foo", "bar", "baz"]);
+    }
+
+    #[test]
+    fn aliases_share_an_address() {
+        let mut s = Symbols::parse("a\nb\nc\n");
+        assert!(s.set_addr("a", (1, 0x10), "__p_").is_none());
+        assert!(s.set_addr("b", (1, 0x10), "__p_").is_none());
+        assert!(s.set_addr("c", (2, 0x10), "__p_").is_none());
+        assert_eq!(s.group(0), [0, 1]);
+        assert_eq!(s.group(2), [2]);
+        assert!(s
+            .set_addr("a", (3, 0), "__p_")
+            .unwrap()
+            .contains("multiple addresses"));
+        s.set_die(1, 0, 42);
+        assert_eq!(s.list[0].die, Some((0, 42)));
+        assert_eq!(s.unprocessed("a", "__p_"), None);
+        assert_eq!(s.unprocessed("__p_c", "__p_"), Some(2));
+    }
+}

@@ -1,0 +1,773 @@
+//! The walk: find the DIEs of the listed symbols and build their type
+//! strings into the die map, by interpreting the rules.
+//!
+//! The mechanics follow gendwarfksyms: expand-once types are expanded the
+//! first time one symbol's walk reaches them; every DIE's string is cached
+//! per state; a cached string is replayed (its DIEs visited again) so that
+//! the walk, and `--dump-dies`, see every DIE in order. What the strings
+//! say is entirely up to the rules.
+
+use crate::diemap::{DieMap, EntryId, Frag, State};
+use crate::dwarf::{DieId, Dwarf, Entry};
+use crate::symbols::{SymState, Symbols};
+use crate::Error;
+use gimli::constants as dw;
+use gimli::DwTag;
+use ksymrules_grammar::ast::Action;
+use ksymrules_grammar::model::{ChildArm, Cond, Expr, Field, Op, Rules, Template};
+use ksymrules_grammar::names::{tag_name, AttrClass};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+/// Deepest nesting of DIEs the walk follows before giving up (malformed
+/// or hostile input; real kernels stay far below).
+const MAX_DEPTH: usize = 2000;
+
+/// `--dump-dies` output: the walk as it happens, indented.
+#[derive(Debug, Default)]
+pub struct Dumper {
+    pub out: String,
+    level: i32,
+    pending_break: bool,
+}
+
+impl Dumper {
+    fn text(&mut self, s: &str) {
+        if self.pending_break {
+            self.out.push('\n');
+            for _ in 0..self.level.max(0) {
+                self.out.push_str("  ");
+            }
+            self.pending_break = false;
+        }
+        self.out.push_str(s);
+    }
+
+    fn brk(&mut self, n: i8) {
+        self.level += i32::from(n);
+        self.pending_break = true;
+    }
+
+    fn end_symbol(&mut self) {
+        self.out.push('\n');
+    }
+}
+
+/// One symbol's walk state.
+struct Walk {
+    /// Expand-once DIEs already expanded for this symbol.
+    expanded: HashSet<DieId>,
+    /// Whether the DIE being built may expand (false once an expand-once
+    /// type is met again).
+    expand: bool,
+    /// The next list item is the first of its list.
+    first_item: bool,
+    depth: usize,
+}
+
+impl Walk {
+    fn new() -> Self {
+        Walk {
+            expanded: HashSet::new(),
+            expand: true,
+            first_item: false,
+            depth: 0,
+        }
+    }
+}
+
+/// A value read from a DIE.
+enum Val<'s> {
+    Absent,
+    Int(u64),
+    Str(Cow<'s, str>),
+    Die(DieId),
+}
+
+/// The DIE whose string is being built.
+struct Ctx<'a> {
+    ui: usize,
+    die: DieId,
+    entry: Entry<'a>,
+    /// Where the pieces go; `None` while only replaying.
+    id: EntryId,
+    /// `expanded`, once computed.
+    expanded: Option<bool>,
+}
+
+pub struct Walker<'a, 'r> {
+    pub dwarf: &'a Dwarf<'a>,
+    pub rules: &'r Rules,
+    pub map: DieMap,
+    pub stable: bool,
+    pub dump: Option<Dumper>,
+    pub object: usize,
+    pub warnings: Vec<String>,
+    /// Prefixes passed on by namespaces, classes and structures.
+    scopes: Vec<String>,
+    /// Direct children of prefix-passing scopes: (DIE, scope), by offset.
+    scoped: Vec<(DieId, u32)>,
+    /// Units whose names have been resolved end before this offset.
+    resolved_end: u64,
+    /// File paths by index, for the unit being processed (reset per unit,
+    /// as gendwarfksyms does, even when a reference leads to another unit).
+    files: HashMap<u64, String>,
+    /// Re-entered (DIE, state) pairs, checked once they are complete.
+    reentered: Vec<(DieId, State, EntryId)>,
+}
+
+impl<'a, 'r> Walker<'a, 'r> {
+    pub fn new(
+        dwarf: &'a Dwarf<'a>,
+        rules: &'r Rules,
+        object: usize,
+        stable: bool,
+        dump: bool,
+    ) -> Self {
+        Walker {
+            dwarf,
+            rules,
+            map: DieMap::default(),
+            stable,
+            dump: dump.then(Dumper::default),
+            object,
+            warnings: Vec::new(),
+            scopes: Vec::new(),
+            scoped: Vec::new(),
+            resolved_end: 0,
+            files: HashMap::new(),
+            reentered: Vec::new(),
+        }
+    }
+
+    /// Processes every unit of the object in order.
+    pub fn run(&mut self, syms: &mut Symbols) -> Result<(), Error> {
+        for ui in 0..self.dwarf.units.len() {
+            self.process_unit(syms, ui)?;
+        }
+        self.check_reentries();
+        Ok(())
+    }
+
+    fn process_unit(&mut self, syms: &mut Symbols, ui: usize) -> Result<(), Error> {
+        if self.dwarf.is_skeleton(ui) {
+            return Err(Error::new(
+                "split DWARF (a skeleton unit pointing to a .dwo file) is not supported: \
+                 build without -gsplit-dwarf",
+            ));
+        }
+        self.resolve_names(ui)?;
+        let root = self.dwarf.unit_root(ui);
+        self.visit_exports(syms, ui, root, 0)?;
+        // Symbols still without a DIE are described from their pointers.
+        let order = syms.visiting_order().to_vec();
+        for i in order {
+            let s = &syms.list[i];
+            if s.state != SymState::Unprocessed {
+                continue;
+            }
+            if let Some((obj, die)) = s.ptr_die {
+                if obj == self.object {
+                    let (_, e) = self.dwarf.entry(die)?;
+                    let subprogram = e.tag() == dw::DW_TAG_subroutine_type;
+                    self.process_symbol(syms, i, die, subprogram)?;
+                }
+            }
+        }
+        self.files.clear();
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ names
+
+    /// Records the qualified-name prefixes of one unit: namespaces, classes
+    /// and structures pass `scope::` to their direct children.
+    fn resolve_names(&mut self, ui: usize) -> Result<(), Error> {
+        let u = &self.dwarf.units[ui];
+        let mut cursor = u.unit.entries();
+        // Per depth: the prefix this DIE passes to its children.
+        let mut stack: Vec<Option<u32>> = Vec::new();
+        loop {
+            let next = cursor
+                .next_dfs()
+                .map_err(|e| Error::new(format!("malformed DWARF: {e}")))?;
+            let Some(e) = next else { break };
+            let depth = e.depth();
+            if depth < 0 {
+                return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
+            }
+            let d = depth as usize;
+            stack.truncate(d);
+            if d == 0 {
+                stack.push(None);
+                continue;
+            }
+            let parent = stack.get(d - 1).copied().flatten();
+            let tag = e.tag();
+            let id = u.start + e.offset().0 as u64;
+            let use_prefix = matches!(
+                tag,
+                dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
+            );
+            let name = if use_prefix || parent.is_some() {
+                self.dwarf
+                    .string(ui, e, dw::DW_AT_name)?
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+            } else {
+                None
+            };
+            let mut passes = None;
+            if let Some(p) = parent {
+                if use_prefix || name.is_some() {
+                    self.scoped.push((id, p));
+                    if use_prefix {
+                        let prefix = format!(
+                            "{}::{}",
+                            self.scopes[p as usize],
+                            name.as_deref().unwrap_or("<anonymous>")
+                        );
+                        self.scopes.push(prefix);
+                        passes = Some((self.scopes.len() - 1) as u32);
+                    }
+                }
+            } else if let (Some(n), true) = (&name, use_prefix) {
+                self.scopes.push(n.clone());
+                passes = Some((self.scopes.len() - 1) as u32);
+            }
+            stack.push(passes);
+        }
+        self.resolved_end = u.end;
+        Ok(())
+    }
+
+    /// The fully qualified name of a DIE ("" when unnamed, or when its unit
+    /// has not been reached yet).
+    fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<String, Error> {
+        if die >= self.resolved_end {
+            return Ok(String::new());
+        }
+        let Some(name) = self.dwarf.string(ui, entry, dw::DW_AT_name)? else {
+            return Ok(String::new());
+        };
+        let name = String::from_utf8_lossy(name);
+        Ok(match self.scoped.binary_search_by_key(&die, |&(d, _)| d) {
+            Ok(i) => format!("{}::{}", self.scopes[self.scoped[i].1 as usize], name),
+            Err(_) => name.into_owned(),
+        })
+    }
+
+    // ------------------------------------------------------------ exports
+
+    fn symbol_name(&self, ui: usize, e: &Entry<'a>) -> Result<Option<String>, Error> {
+        let s = match self.dwarf.string(ui, e, dw::DW_AT_linkage_name)? {
+            Some(s) => Some(s),
+            None => self.dwarf.string(ui, e, dw::DW_AT_name)?,
+        };
+        Ok(s.map(|s| String::from_utf8_lossy(s).into_owned()))
+    }
+
+    fn visit_exports(
+        &mut self,
+        syms: &mut Symbols,
+        ui: usize,
+        die: DieId,
+        depth: usize,
+    ) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            return Err(Error::new("DIE tree nested too deeply"));
+        }
+        for (child, tag) in self.dwarf.children(ui, die)? {
+            match tag {
+                dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type => {
+                    self.visit_exports(syms, ui, child, depth + 1)?
+                }
+                dw::DW_TAG_subprogram | dw::DW_TAG_variable => {
+                    self.match_export(syms, ui, child, tag == dw::DW_TAG_subprogram)?
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn match_export(
+        &mut self,
+        syms: &mut Symbols,
+        ui: usize,
+        die: DieId,
+        subprogram: bool,
+    ) -> Result<(), Error> {
+        let prefix = self.rules.settings.symbol_pointer_prefix.clone();
+        let (_, e) = self.dwarf.entry(die)?;
+        let origin = self.dwarf.reference(ui, &e, dw::DW_AT_abstract_origin)?;
+        let own = self.symbol_name(ui, &e)?;
+        let mut sym = own.as_deref().and_then(|n| syms.unprocessed(n, &prefix));
+        let source = origin.unwrap_or(die);
+        let source_name = match origin {
+            Some(o) => {
+                let (oui, oe) = self.dwarf.entry(o)?;
+                self.symbol_name(oui, &oe)?
+            }
+            None => own,
+        };
+        if sym.is_none() && origin.is_some() {
+            sym = source_name
+                .as_deref()
+                .and_then(|n| syms.unprocessed(n, &prefix));
+        }
+        let Some(sym) = sym else { return Ok(()) };
+        match source_name.as_deref() {
+            Some(n) if n.starts_with(&prefix) => self.save_symbol_ptr(syms, sym, source, n),
+            _ => self.process_symbol(syms, sym, source, subprogram),
+        }
+    }
+
+    fn save_symbol_ptr(
+        &mut self,
+        syms: &mut Symbols,
+        sym: usize,
+        die: DieId,
+        name: &str,
+    ) -> Result<(), Error> {
+        let (ui, e) = self.dwarf.entry(die)?;
+        let ptr = match self.dwarf.reference(ui, &e, dw::DW_AT_type)? {
+            Some(p) => p,
+            None => return Err(Error::new(format!("{name} must be a pointer type"))),
+        };
+        let (pui, pe) = self.dwarf.entry(ptr)?;
+        if pe.tag() != dw::DW_TAG_pointer_type {
+            return Err(Error::new(format!("{name} must be a pointer type")));
+        }
+        let Some(target) = self.dwarf.reference(pui, &pe, dw::DW_AT_type)? else {
+            return Err(Error::new(format!("{name}: the pointer has no type")));
+        };
+        let (_, te) = self.dwarf.entry(target)?;
+        let described = if te.tag() == dw::DW_TAG_subroutine_type {
+            target
+        } else {
+            ptr
+        };
+        syms.set_ptr(sym, self.object, described);
+        Ok(())
+    }
+
+    /// Builds a symbol's own string from `die`, with the `subprogram` or the
+    /// `variable` rule.
+    fn process_symbol(
+        &mut self,
+        syms: &mut Symbols,
+        sym: usize,
+        die: DieId,
+        subprogram: bool,
+    ) -> Result<(), Error> {
+        syms.set_die(sym, self.object, die);
+        if self.map.get(die, State::Symbol).is_some() {
+            // Another symbol already described this DIE.
+            return Ok(());
+        }
+        let (ui, entry) = self.dwarf.entry(die)?;
+        let id = self.map.create(die, State::Symbol, entry.tag());
+        let rules = self.rules;
+        let template: &Template = if subprogram {
+            &rules.subprogram
+        } else {
+            &rules.variable
+        };
+        let mut walk = Walk::new();
+        let mut ctx = Ctx {
+            ui,
+            die,
+            entry,
+            id,
+            expanded: None,
+        };
+        self.run_ops(&mut walk, &mut ctx, &template.ops)?;
+        self.map.entry_mut(id).state = State::Symbol;
+        if let Some(d) = &mut self.dump {
+            d.end_symbol();
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ types
+
+    /// Describes `die` as a type, appending a reference to it to `parent`.
+    fn process_type(
+        &mut self,
+        walk: &mut Walk,
+        parent: Option<EntryId>,
+        die: DieId,
+    ) -> Result<(), Error> {
+        if walk.depth >= MAX_DEPTH {
+            return Err(Error::new(format!(
+                "types nested more than {MAX_DEPTH} deep at DIE {die:#x}"
+            )));
+        }
+        walk.depth += 1;
+        let result = self.process_type_inner(walk, parent, die);
+        walk.depth -= 1;
+        result
+    }
+
+    fn process_type_inner(
+        &mut self,
+        walk: &mut Walk,
+        parent: Option<EntryId>,
+        die: DieId,
+    ) -> Result<(), Error> {
+        let (ui, entry) = self.dwarf.entry(die)?;
+        let tag = entry.tag();
+        let saved_expand = walk.expand;
+        let mut want = State::Complete;
+        if self.rules.is_expanded_once(tag) {
+            if walk.expanded.contains(&die) {
+                walk.expand = false;
+            }
+            if walk.expand {
+                walk.expanded.insert(die);
+            } else {
+                want = State::Unexpanded;
+            }
+        }
+        if let Some(id) = self.map.get(die, want) {
+            self.replay(walk, id)?;
+        } else {
+            let rules = self.rules;
+            let Some(template) = rules.types.get(&tag) else {
+                return Err(Error::new(format!(
+                    "unexpected type {} at DIE {die:#x}: no rule describes it",
+                    tag_name(tag)
+                )));
+            };
+            if self.map.is_building(die, want) {
+                let newest = self.map.create(die, want, tag);
+                self.reentered.push((die, want, newest));
+                self.build(walk, ui, die, entry, template, newest, want)?;
+            } else {
+                let id = self.map.create(die, want, tag);
+                self.build(walk, ui, die, entry, template, id, want)?;
+            }
+        }
+        if let Some(p) = parent {
+            self.map.add_die(p, die);
+        }
+        walk.expand = saved_expand;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &mut self,
+        walk: &mut Walk,
+        ui: usize,
+        die: DieId,
+        entry: Entry<'a>,
+        template: &Template,
+        id: EntryId,
+        want: State,
+    ) -> Result<(), Error> {
+        let mut ctx = Ctx {
+            ui,
+            die,
+            entry,
+            id,
+            expanded: None,
+        };
+        self.run_ops(walk, &mut ctx, &template.ops)?;
+        self.map.entry_mut(id).state = want;
+        Ok(())
+    }
+
+    /// Visits a cached string again: its text goes to the dump, its DIEs
+    /// are walked (which may build strings they need in this symbol).
+    fn replay(&mut self, walk: &mut Walk, id: EntryId) -> Result<(), Error> {
+        let n = self.map.entry(id).frags.len();
+        for i in 0..n {
+            match &self.map.entry(id).frags[i] {
+                Frag::Text(s) => {
+                    if let Some(d) = &mut self.dump {
+                        d.text(s);
+                    }
+                }
+                &Frag::Break(b) => {
+                    if let Some(d) = &mut self.dump {
+                        d.brk(b);
+                    }
+                }
+                &Frag::Die(child) => self.process_type(walk, None, child)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// After the walk: a DIE re-entered while it was being built got two
+    /// strings, and the inner one is used. Say so when they differ.
+    fn check_reentries(&mut self) {
+        let mut seen = HashSet::new();
+        for &(die, state, inner) in &self.reentered {
+            if !seen.insert((die, state)) {
+                continue;
+            }
+            let used = self.map.get(die, state);
+            let entries = &self.map.entries;
+            let differs = entries
+                .iter()
+                .filter(|e| e.die == die && e.state == state)
+                .any(|e| e.frags != entries[inner as usize].frags);
+            if differs && used.is_some() {
+                let e = &entries[inner as usize];
+                let what = match &e.fqn {
+                    Some(n) if !n.is_empty() => format!("{} {n}", tag_name(e.tag)),
+                    _ => tag_name(e.tag),
+                };
+                self.warnings.push(format!(
+                    "{what} (DIE {die:#x}) was reached again while its string was being built; \
+                     as gendwarfksyms does, the inner string is used, which drops a list separator"
+                ));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ rules
+
+    fn emit(&mut self, id: EntryId, s: &str) {
+        if let Some(d) = &mut self.dump {
+            d.text(s);
+        }
+        self.map.add_text(id, s);
+    }
+
+    fn emit_break(&mut self, id: EntryId, n: i8) {
+        if let Some(d) = &mut self.dump {
+            d.brk(n);
+        }
+        self.map.add_break(id, n);
+    }
+
+    fn run_ops(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, ops: &[Op]) -> Result<(), Error> {
+        for op in ops {
+            match op {
+                Op::Text(s) => self.emit(ctx.id, s),
+                Op::Break(n) => self.emit_break(ctx.id, *n),
+                Op::Field(f) => {
+                    let v = self.field(ctx, *f)?;
+                    self.print(walk, ctx, v)?;
+                }
+                Op::Value(e) => {
+                    let v = self.eval(ctx, e)?;
+                    self.print(walk, ctx, v)?;
+                }
+                Op::If(arms, otherwise) => {
+                    let mut taken = None;
+                    for (cond, body) in arms {
+                        if self.test(walk, ctx, cond)? {
+                            taken = Some(body);
+                            break;
+                        }
+                    }
+                    self.run_ops(walk, ctx, taken.unwrap_or(otherwise))?;
+                }
+                Op::Separator(body) => {
+                    if walk.first_item {
+                        walk.first_item = false;
+                    } else {
+                        self.run_ops(walk, ctx, body)?;
+                    }
+                }
+                Op::Children(arms) => {
+                    walk.first_item = true;
+                    let result = self.children(walk, ctx, arms);
+                    walk.first_item = false;
+                    result?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn children(
+        &mut self,
+        walk: &mut Walk,
+        ctx: &mut Ctx<'a>,
+        arms: &[ChildArm],
+    ) -> Result<(), Error> {
+        for (child, tag) in self.dwarf.children(ctx.ui, ctx.die)? {
+            let mut action = &Action::Skip;
+            for arm in arms {
+                if !arm.fits(tag) {
+                    continue;
+                }
+                if let Some(cond) = &arm.when {
+                    let (cui, ce) = self.dwarf.entry(child)?;
+                    let mut cctx = Ctx {
+                        ui: cui,
+                        die: child,
+                        entry: ce,
+                        id: ctx.id,
+                        expanded: Some(false),
+                    };
+                    if !self.test(walk, &mut cctx, cond)? {
+                        continue;
+                    }
+                }
+                action = &arm.action;
+                break;
+            }
+            match action {
+                Action::Describe => self.process_type(walk, Some(ctx.id), child)?,
+                Action::Skip => {}
+                Action::Error(msg) => {
+                    return Err(Error::new(format!(
+                        "{msg}: {} at DIE {child:#x}",
+                        tag_name(tag)
+                    )))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn print(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, v: Val<'_>) -> Result<(), Error> {
+        match v {
+            Val::Absent => {}
+            Val::Int(n) => self.emit(ctx.id, &n.to_string()),
+            Val::Str(s) => {
+                let s = s.into_owned();
+                self.emit(ctx.id, &s)
+            }
+            Val::Die(d) => self.process_type(walk, Some(ctx.id), d)?,
+        }
+        Ok(())
+    }
+
+    fn field(&mut self, ctx: &mut Ctx<'a>, f: Field) -> Result<Val<'static>, Error> {
+        Ok(match f {
+            Field::Fqn => {
+                let id = ctx.id;
+                if self.map.entry(id).fqn.is_none() {
+                    let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
+                    self.map.entry_mut(id).fqn = Some(fqn);
+                }
+                let fqn = self.map.entry(id).fqn.clone().unwrap_or_default();
+                Val::Str(Cow::Owned(fqn))
+            }
+            Field::Attr(at, class) => match class {
+                AttrClass::Constant => match Dwarf::constant(&ctx.entry, at) {
+                    Some(v) => Val::Int(v),
+                    None => Val::Absent,
+                },
+                AttrClass::Flag => {
+                    if Dwarf::flag(&ctx.entry, at) {
+                        Val::Int(1)
+                    } else {
+                        Val::Absent
+                    }
+                }
+                AttrClass::String => match self.dwarf.string(ctx.ui, &ctx.entry, at)? {
+                    Some(s) => Val::Str(Cow::Owned(String::from_utf8_lossy(s).into_owned())),
+                    None => Val::Absent,
+                },
+                AttrClass::Reference => match self.dwarf.reference(ctx.ui, &ctx.entry, at)? {
+                    Some(d) => Val::Die(d),
+                    None => Val::Absent,
+                },
+                AttrClass::File => match Dwarf::constant(&ctx.entry, at) {
+                    Some(index) => {
+                        let path = match self.files.get(&index) {
+                            Some(p) => p.clone(),
+                            None => {
+                                let p =
+                                    String::from_utf8_lossy(&self.dwarf.file_name(ctx.ui, index)?)
+                                        .into_owned();
+                                self.files.insert(index, p.clone());
+                                p
+                            }
+                        };
+                        Val::Str(Cow::Owned(path))
+                    }
+                    None => Val::Absent,
+                },
+            },
+        })
+    }
+
+    fn eval(&mut self, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'static>, Error> {
+        Ok(match e {
+            Expr::Int(v) => Val::Int(*v),
+            Expr::Str(s) => Val::Str(Cow::Owned(s.clone())),
+            Expr::Field(f) => self.field(ctx, *f)?,
+            Expr::Add(a, b) | Expr::Sub(a, b) => {
+                let (x, y) = (self.eval(ctx, a)?, self.eval(ctx, b)?);
+                match (x, y) {
+                    (Val::Int(x), Val::Int(y)) => Val::Int(if matches!(e, Expr::Add(..)) {
+                        x.wrapping_add(y)
+                    } else {
+                        x.wrapping_sub(y)
+                    }),
+                    _ => Val::Absent,
+                }
+            }
+        })
+    }
+
+    fn test(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, c: &Cond) -> Result<bool, Error> {
+        Ok(match c {
+            Cond::Has(f) => match self.field(ctx, *f)? {
+                Val::Absent => false,
+                Val::Str(s) => !(matches!(f, Field::Fqn) && s.is_empty()),
+                _ => true,
+            },
+            Cond::Expanded => match ctx.expanded {
+                Some(e) => e,
+                None => {
+                    let e = walk.expand
+                        && match &self.rules.expand_when {
+                            Some(w) => self.test(walk, ctx, w)?,
+                            None => true,
+                        };
+                    ctx.expanded = Some(e);
+                    e
+                }
+            },
+            Cond::Stable => self.stable,
+            Cond::Not(c) => !self.test(walk, ctx, c)?,
+            Cond::And(cs) => {
+                for c in cs {
+                    if !self.test(walk, ctx, c)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Cond::Or(cs) => {
+                for c in cs {
+                    if self.test(walk, ctx, c)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Cond::Eq(a, b) | Cond::Ne(a, b) => {
+                let same = match (self.eval(ctx, a)?, self.eval(ctx, b)?) {
+                    (Val::Int(x), Val::Int(y)) => x == y,
+                    (Val::Str(x), Val::Str(y)) => x == y,
+                    _ => false,
+                };
+                same == matches!(c, Cond::Eq(..))
+            }
+            Cond::Match(a, g) | Cond::NoMatch(a, g) => {
+                let m = match self.eval(ctx, a)? {
+                    Val::Str(s) => g.is_match(&s),
+                    Val::Int(n) => g.is_match(&n.to_string()),
+                    _ => false,
+                };
+                m == matches!(c, Cond::Match(..))
+            }
+        })
+    }
+}
+
+/// The tag of a DIE, for callers outside the walk.
+pub fn tag_of(dwarf: &Dwarf<'_>, die: DieId) -> Result<DwTag, Error> {
+    Ok(dwarf.entry(die)?.1.tag())
+}

@@ -1,0 +1,166 @@
+//! `ksymrules`: symbol versions from DWARF, a drop-in for the kernel's
+//! gendwarfksyms whose type-string format lives in a rules file.
+//!
+//!     ksymrules [options] object... < symbol-list
+//!
+//! stdout gets `#SYMVER <name> 0x<crc>` per listed symbol, in the order of
+//! the list; warnings, errors and dumps go to stderr.
+
+use clap::Parser;
+use ksymrules_engine::symbols::SymState;
+use ksymrules_engine::{Options, Symbols};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ksymrules",
+    version,
+    about = "Linux kernel symbol versions from DWARF, with the type-string format in a rules file",
+    long_about = "Reads a list of symbol names on stdin and the DWARF of the objects given, \
+                  and prints `#SYMVER <name> 0x<crc>` for each symbol, as gendwarfksyms does. \
+                  What goes into the type strings is decided by a rules file: the embedded \
+                  default reproduces gendwarfksyms (see --print-rules)."
+)]
+struct Cli {
+    /// Print debugging information
+    #[arg(short = 'd', long)]
+    debug: bool,
+    /// Print the type strings as they are built (stderr)
+    #[arg(long)]
+    dump_dies: bool,
+    /// Same as --dump-dies
+    #[arg(long)]
+    dump_die_map: bool,
+    /// Print type-map entries as they are added or replaced (stderr)
+    #[arg(long)]
+    dump_types: bool,
+    /// Print each symbol's fully expanded type string (stderr)
+    #[arg(long)]
+    dump_versions: bool,
+    /// Support kABI stability features
+    #[arg(short = 's', long)]
+    stable: bool,
+    /// Write a symtypes file
+    #[arg(short = 'T', long = "symtypes", value_name = "FILE")]
+    symtypes: Option<PathBuf>,
+    /// Use these rules instead of the embedded default
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Print the embedded default rules and exit
+    #[arg(long)]
+    print_rules: bool,
+    /// The objects to read (ELF, with DWARF)
+    #[arg(value_name = "OBJECT", required_unless_present = "print_rules")]
+    objects: Vec<PathBuf>,
+}
+
+/// Stack for the walk: deep but bounded recursion over type graphs.
+const WORKER_STACK: usize = 512 << 20;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if cli.print_rules {
+        print!("{}", ksymrules_grammar::DEFAULT_RULES);
+        return ExitCode::SUCCESS;
+    }
+    let worker = std::thread::Builder::new()
+        .stack_size(WORKER_STACK)
+        .spawn(move || run(cli));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(Ok(()))) => ExitCode::SUCCESS,
+        Ok(Ok(Err(msg))) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+        Ok(Err(_)) | Err(_) => {
+            eprintln!("error: internal error (this is a bug in ksymrules; please report it)");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let rules = match &cli.rules {
+        Some(path) => ksymrules_grammar::load_file(path).map_err(|e| e.to_string())?,
+        None => ksymrules_grammar::default_rules(),
+    };
+
+    let mut input = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut input)
+        .map_err(|e| format!("<stdin>: cannot read the symbol list: {e}"))?;
+    let text = String::from_utf8(input).map_err(|e| {
+        format!(
+            "<stdin>: the symbol list is not text (invalid UTF-8 at byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let mut syms = Symbols::parse(&text);
+    if syms.is_empty() {
+        return Ok(());
+    }
+
+    let opts = Options {
+        stable: cli.stable,
+        dump_dies: cli.dump_dies || cli.dump_die_map,
+        dump_types: cli.dump_types,
+        dump_versions: cli.dump_versions,
+        symtypes: cli.symtypes.is_some(),
+        debug: cli.debug,
+    };
+    let objects: Vec<&Path> = cli.objects.iter().map(PathBuf::as_path).collect();
+    let stderr = std::io::stderr();
+    let mut diag = stderr.lock();
+    let outcome = ksymrules_engine::run(&rules, &opts, &mut syms, &objects, &mut diag)
+        .map_err(|e| e.to_string())?;
+
+    if let Some(path) = &cli.symtypes {
+        write_atomically(path, outcome.symtypes.concat().as_bytes())?;
+    }
+
+    let mut out = String::new();
+    for s in &syms.list {
+        if s.state != SymState::Processed {
+            let _ = writeln!(diag, "warning: no information for symbol {}", s.name);
+        }
+        out.push_str(&format!("#SYMVER {} 0x{:08x}\n", s.name, s.crc));
+    }
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    lock.write_all(out.as_bytes())
+        .and_then(|()| lock.flush())
+        .map_err(|e| format!("<stdout>: {e}"))?;
+    Ok(())
+}
+
+/// Writes `data` to a temporary file beside `path` and renames it into
+/// place, so that `path` is never left partly written.
+fn write_atomically(path: &Path, data: &[u8]) -> Result<(), String> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "symtypes".to_string());
+    let tmp = dir.join(format!(".{name}.ksymrules-{}.tmp", std::process::id()));
+    let result = std::fs::write(&tmp, data).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("{}: cannot write: {e}", path.display()));
+    }
+    Ok(())
+}
