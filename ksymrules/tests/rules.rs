@@ -1,0 +1,287 @@
+//! The rules file is the only home of the type-string format: the same
+//! binary, given an edited copy of the default rules, prints strings edited
+//! the same way. Expected outputs are derived from gendwarfksyms' own output
+//! (the vendored golden data) by the textual edit the rule change implies.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ksymrules")
+}
+
+fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/golden")
+        .join(name)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rules-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn run(args: &[&str], stdin_file: &Path) -> Output {
+    let out = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::from(std::fs::File::open(stdin_file).unwrap()))
+        .output()
+        .unwrap();
+    out
+}
+
+/// Runs ksymrules on a golden case with `rules` and returns (symvers lines
+/// sorted, symtypes, version lines sorted).
+fn outputs(case_dir: &Path, rules: Option<&Path>, tag: &str) -> (Vec<String>, String, Vec<String>) {
+    let symtypes = tmp(&format!("{tag}.symtypes"));
+    let input = case_dir.join("input.o");
+    let mut args = vec!["--dump-versions", "-T", symtypes.to_str().unwrap()];
+    if let Some(r) = rules {
+        args.push("--rules");
+        args.push(r.to_str().unwrap());
+    }
+    args.push(input.to_str().unwrap());
+    let out = run(&args, &case_dir.join("symbols"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut symvers: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    symvers.sort();
+    let mut versions: Vec<String> = String::from_utf8(out.stderr)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("warning: "))
+        .map(String::from)
+        .collect();
+    versions.sort();
+    (
+        symvers,
+        std::fs::read_to_string(&symtypes).unwrap(),
+        versions,
+    )
+}
+
+fn read_lines(p: &Path) -> Vec<String> {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Removes every ` <attr>(<digits>)` from `s`.
+fn strip_attr(s: &str, attr: &str) -> String {
+    let pat = format!(" {attr}(");
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(&pat) {
+        let after = &rest[i + pat.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && after.as_bytes().get(digits) == Some(&b')') {
+            out.push_str(&rest[..i]);
+            rest = &after[digits + 1..];
+        } else {
+            out.push_str(&rest[..i + pat.len()]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `#SYMVER` lines from version lines (`name string`), CRCs computed here.
+fn symvers_from_versions(versions: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = versions
+        .iter()
+        .map(|l| {
+            let (name, s) = l.split_once(' ').unwrap();
+            format!("#SYMVER {name} 0x{:08x}", crc32fast::hash(s.as_bytes()))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn default_rules_text() -> String {
+    let out = Command::new(bin()).arg("--print-rules").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Edits the default rules, runs them on `case_name`, and checks every
+/// output against the golden one with `attr` stripped.
+fn check_without_attr(case_name: &str, edit: impl Fn(&str) -> String, attr: &str) {
+    let dir = case(case_name);
+    let rules = tmp(&format!("no-{attr}-{}.rules", case_name.replace('/', "-")));
+    let text = edit(&default_rules_text());
+    std::fs::write(&rules, text).unwrap();
+    let (symvers, symtypes, versions) = outputs(
+        &dir,
+        Some(&rules),
+        &format!("no-{attr}-{}", case_name.replace('/', "-")),
+    );
+
+    let golden_versions: Vec<String> = read_lines(&dir.join("expected/versions"))
+        .iter()
+        .map(|l| strip_attr(l, attr))
+        .collect();
+    let mut golden_versions_sorted = golden_versions.clone();
+    golden_versions_sorted.sort();
+    assert_eq!(versions, golden_versions_sorted, "version strings");
+    assert_eq!(symvers, symvers_from_versions(&golden_versions), "CRCs");
+    let golden_symtypes = std::fs::read_to_string(dir.join("expected/symtypes")).unwrap();
+    let mut expected: Vec<String> = golden_symtypes
+        .lines()
+        .map(|l| strip_attr(l, attr))
+        .collect();
+    expected.sort();
+    let got: Vec<&str> = symtypes.lines().collect();
+    assert_eq!(got, expected, "symtypes");
+    // And the edit really changed something.
+    let default_symvers = read_lines(&dir.join("expected/symvers"));
+    assert_ne!(symvers, default_symvers, "the edit should change some CRCs");
+}
+
+#[test]
+fn members_without_data_member_location() {
+    for c in ["basic/gcc-dwarf5", "basic/clang-dwarf4", "rust/rustc-debug"] {
+        check_without_attr(
+            c,
+            |t| {
+                let edited = t.replace("\n    attr(data_member_location)\n", "\n");
+                assert_ne!(
+                    edited, t,
+                    "the default rules changed shape; update this test"
+                );
+                edited
+            },
+            "data_member_location",
+        );
+    }
+}
+
+#[test]
+fn no_alignment_anywhere() {
+    for c in ["basic/gcc-dwarf5", "rust/rustc-opt"] {
+        check_without_attr(
+            c,
+            |t| {
+                let edited = t.replace(" attr(alignment)", "");
+                assert_ne!(
+                    edited, t,
+                    "the default rules changed shape; update this test"
+                );
+                edited
+            },
+            "alignment",
+        );
+    }
+}
+
+#[test]
+fn printed_rules_read_back_give_identical_results() {
+    let rules = tmp("printed.rules");
+    std::fs::write(&rules, default_rules_text()).unwrap();
+    for c in [
+        "basic/gcc-dwarf5",
+        "multicu/aarch64",
+        "rust/rustc-opt",
+        "reentry-more/gcc-dwarf4",
+        "symptr/clang-dwarf5",
+    ] {
+        let dir = case(c);
+        let tag = c.replace('/', "-");
+        let a = outputs(&dir, None, &format!("default-{tag}"));
+        let b = outputs(&dir, Some(&rules), &format!("printed-{tag}"));
+        assert_eq!(a, b, "{c}");
+        let mut golden = read_lines(&dir.join("expected/symvers"));
+        golden.sort();
+        assert_eq!(a.0, golden, "{c} matches gendwarfksyms");
+    }
+}
+
+#[test]
+fn a_bad_rules_file_is_refused_with_its_position() {
+    let rules = tmp("bad.rules");
+    let text = default_rules_text().replace("attr(encoding)", "attr(encodnig)");
+    std::fs::write(&rules, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("encodnig")).unwrap() + 1;
+    let col = text
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("encodnig")
+        .unwrap()
+        + 1;
+    let dir = case("basic/gcc-dwarf5");
+    let out = run(
+        &[
+            "--rules",
+            rules.to_str().unwrap(),
+            dir.join("input.o").to_str().unwrap(),
+        ],
+        &dir.join("symbols"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "error: {}:{line}:{col}: unknown DWARF attribute `encodnig` (did you mean `encoding`?)\n",
+            rules.display()
+        )
+    );
+}
+
+#[test]
+fn a_missing_rules_file_is_an_error() {
+    let dir = case("basic/gcc-dwarf5");
+    let out = run(
+        &[
+            "--rules",
+            "/nonexistent/x.rules",
+            dir.join("input.o").to_str().unwrap(),
+        ],
+        &dir.join("symbols"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("error: /nonexistent/x.rules:"), "{err}");
+}
+
+#[test]
+fn a_layered_rules_file_overrides_one_rule() {
+    // A distribution's file: the default, with enumerator values left out.
+    let rules = tmp("layered.rules");
+    std::fs::write(
+        &rules,
+        "ksymrules 1\ninclude \"default\"\n\
+         type enumerator {\n    separator { \" ,\" newline }\n    \"enumerator\" qualified()\n}\n",
+    )
+    .unwrap();
+    let dir = case("enums/gcc-dwarf5");
+    let (_, symtypes, _) = outputs(&dir, Some(&rules), "layered");
+    let golden = std::fs::read_to_string(dir.join("expected/symtypes")).unwrap();
+    // Every ` = <number>` after an enumerator name disappears.
+    let strip = |l: &str| -> String {
+        let mut out = String::new();
+        let mut parts = l.split(" = ");
+        out.push_str(parts.next().unwrap());
+        for p in parts {
+            let digits = p.bytes().take_while(u8::is_ascii_digit).count();
+            out.push_str(&p[digits..]);
+        }
+        out
+    };
+    let mut expected: Vec<String> = golden.lines().map(strip).collect();
+    expected.sort();
+    assert_eq!(symtypes.lines().collect::<Vec<_>>(), expected);
+    assert!(golden.contains(" = "), "the case has enumerator values");
+}
