@@ -11,6 +11,7 @@
 use crate::elf::ObjectFile;
 use crate::Error;
 use gimli::{AttributeValue, DwAt, DwTag, EndianSlice, RunTimeEndian, UnitOffset};
+use std::collections::HashMap;
 
 pub type Reader<'a> = EndianSlice<'a, RunTimeEndian>;
 pub type Entry<'a> = gimli::DebuggingInformationEntry<Reader<'a>>;
@@ -19,15 +20,28 @@ pub type Entry<'a> = gimli::DebuggingInformationEntry<Reader<'a>>;
 pub type DieId = u64;
 
 pub struct Unit<'a> {
+    /// The DIE id of the unit's first byte, and one past its last.
     pub start: u64,
     pub end: u64,
     pub unit: gimli::Unit<Reader<'a>>,
+    /// In `.debug_info` proper (not a type-unit section).
+    pub main: bool,
 }
 
 pub struct Dwarf<'a> {
     pub dwarf: gimli::Dwarf<Reader<'a>>,
+    /// Every unit, ordered by DIE id: `.debug_info` first.
     pub units: Vec<Unit<'a>>,
+    /// How many of `units` are in `.debug_info` proper.
+    pub main_units: usize,
+    /// Type signature -> the type's DIE, when type units are followed.
+    signatures: HashMap<u64, DieId>,
+    follow_type_units: bool,
 }
+
+/// DIE ids carry their section in the bits above this: 0 for
+/// `.debug_info`, then one number per type-unit section.
+const SECTION_SHIFT: u32 = 48;
 
 fn dwarf_err(e: gimli::Error) -> Error {
     Error::new(format!("malformed DWARF: {e}"))
@@ -36,7 +50,10 @@ fn dwarf_err(e: gimli::Error) -> Error {
 impl<'a> Dwarf<'a> {
     /// Reads the unit headers of `obj`'s DWARF. An object without
     /// `.debug_info` units is an error (nothing can be versioned from it).
-    pub fn load(obj: &'a ObjectFile) -> Result<Dwarf<'a>, Error> {
+    /// With `follow_type_units`, the type units of `.debug_types` and of
+    /// `.debug_info` sections in COMDAT groups are read too, so that
+    /// `DW_FORM_ref_sig8` references can be followed.
+    pub fn load(obj: &'a ObjectFile, follow_type_units: bool) -> Result<Dwarf<'a>, Error> {
         let endian = if obj.is_little_endian() {
             RunTimeEndian::Little
         } else {
@@ -44,34 +61,81 @@ impl<'a> Dwarf<'a> {
         };
         let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'a>, Error> {
             let data = match id {
-                // Type units are not read (see `follow_type_units`).
                 gimli::SectionId::DebugTypes => None,
                 _ => obj.debug_section(id.name()).map_err(Error::from)?,
             };
             Ok(EndianSlice::new(data.unwrap_or(&[]), endian))
         })?;
-        let mut units = Vec::new();
-        let mut headers = dwarf.units();
-        loop {
-            let header = match headers.next() {
-                Ok(Some(h)) => h,
-                Ok(None) => break,
-                Err(e) => return Err(dwarf_err(e)),
-            };
-            let start = match header.debug_info_offset() {
-                Some(o) => o.0 as u64,
-                None => continue,
-            };
-            let end = start + header.length_including_self() as u64;
-            let unit = dwarf.unit(header).map_err(dwarf_err)?;
-            units.push(Unit { start, end, unit });
+        let mut this = Dwarf {
+            units: Vec::new(),
+            main_units: 0,
+            signatures: HashMap::new(),
+            follow_type_units,
+            dwarf,
+        };
+        let mut headers = this.dwarf.units();
+        while let Some(header) = headers.next().map_err(dwarf_err)? {
+            this.add_unit(header, 0, true)?;
         }
-        if units.is_empty() {
+        this.main_units = this.units.len();
+        if this.units.is_empty() {
             return Err(Error::new(
                 "no debugging information (no .debug_info units)",
             ));
         }
-        Ok(Dwarf { dwarf, units })
+        if follow_type_units {
+            let mut section = 1u64;
+            for data in obj.group_debug_sections(".debug_info")? {
+                let mut it = gimli::DebugInfo::new(data, endian).units();
+                while let Some(header) = it.next().map_err(dwarf_err)? {
+                    this.add_unit(header, section, false)?;
+                }
+                section += 1;
+            }
+            let mut types: Vec<&'a [u8]> = obj.debug_section(".debug_types")?.into_iter().collect();
+            types.extend(obj.group_debug_sections(".debug_types")?);
+            for data in types {
+                let mut it = gimli::DebugTypes::new(data, endian).units();
+                while let Some(header) = it.next().map_err(dwarf_err)? {
+                    this.add_unit(header, section, false)?;
+                }
+                section += 1;
+            }
+        }
+        Ok(this)
+    }
+
+    fn add_unit(
+        &mut self,
+        header: gimli::UnitHeader<Reader<'a>>,
+        section: u64,
+        main: bool,
+    ) -> Result<(), Error> {
+        let offset = header.offset().0 as u64;
+        let start = (section << SECTION_SHIFT) | offset;
+        let end = start + header.length_including_self() as u64;
+        let signature = match header.type_() {
+            gimli::UnitType::Type {
+                type_signature,
+                type_offset,
+            }
+            | gimli::UnitType::SplitType {
+                type_signature,
+                type_offset,
+            } => Some((type_signature.0, start + type_offset.0 as u64)),
+            _ => None,
+        };
+        let unit = self.dwarf.unit(header).map_err(dwarf_err)?;
+        if let Some((sig, die)) = signature {
+            self.signatures.entry(sig).or_insert(die);
+        }
+        self.units.push(Unit {
+            start,
+            end,
+            unit,
+            main,
+        });
+        Ok(())
     }
 
     /// The index of the unit holding `die`.
@@ -119,8 +183,30 @@ impl<'a> Dwarf<'a> {
     }
 
     /// A reference attribute, resolved to the DIE it names. `None` when the
-    /// attribute is missing or cannot be followed (type-unit signatures).
+    /// attribute is missing or cannot be followed (type-unit signatures,
+    /// unless type units are followed). When they are, a skeleton
+    /// declaration that only carries a signature stands for its type.
     pub fn reference(
+        &self,
+        ui: usize,
+        entry: &Entry<'a>,
+        at: DwAt,
+    ) -> Result<Option<DieId>, Error> {
+        let target = self.reference_raw(ui, entry, at)?;
+        if !self.follow_type_units {
+            return Ok(target);
+        }
+        let Some(id) = target else { return Ok(None) };
+        let (tui, te) = self.entry(id)?;
+        if at != gimli::DW_AT_signature && te.attr(gimli::DW_AT_signature).is_some() {
+            if let Some(real) = self.reference_raw(tui, &te, gimli::DW_AT_signature)? {
+                return Ok(Some(real));
+            }
+        }
+        Ok(Some(id))
+    }
+
+    fn reference_raw(
         &self,
         ui: usize,
         entry: &Entry<'a>,
@@ -138,10 +224,14 @@ impl<'a> Dwarf<'a> {
                 Some(id)
             }
             Some(AttributeValue::DebugInfoRef(o)) => {
-                let id = o.0 as u64;
+                // Within its own section for a type-unit section of
+                // `.debug_info` kind; otherwise in `.debug_info` proper.
+                let section = if u.main { 0 } else { u.start >> SECTION_SHIFT };
+                let id = (section << SECTION_SHIFT) | o.0 as u64;
                 self.unit_index(id)?;
                 Some(id)
             }
+            Some(AttributeValue::DebugTypesRef(sig)) => self.signatures.get(&sig.0).copied(),
             _ => None,
         })
     }

@@ -121,7 +121,7 @@ fn process_object(
             warn(diag, &file, &w);
         }
     }
-    let dwarf = dwarf::Dwarf::load(&obj)?;
+    let dwarf = dwarf::Dwarf::load(&obj, rules.settings.follow_type_units)?;
     let mut walker = walk::Walker::new(&dwarf, rules, index, opts.stable, opts.dump_dies);
     let walked = walker.run(syms);
     if let Some(d) = &walker.dump {

@@ -105,13 +105,17 @@ pub struct Walker<'a, 'r> {
     pub warnings: Vec<String>,
     /// Prefixes passed on by namespaces, classes and structures.
     scopes: Vec<String>,
-    /// Direct children of prefix-passing scopes: (DIE, scope), by offset.
-    scoped: Vec<(DieId, u32)>,
-    /// Units whose names have been resolved end before this offset.
-    resolved_end: u64,
-    /// File paths by index, for the unit being processed (reset per unit,
-    /// as gendwarfksyms does, even when a reference leads to another unit).
-    files: HashMap<u64, String>,
+    /// Per unit: direct children of prefix-passing scopes, (DIE, scope),
+    /// by offset. Empty until the unit's names are resolved.
+    scoped: Vec<Vec<(DieId, u32)>>,
+    /// Per unit: whether its names are resolved. gendwarfksyms resolves a
+    /// unit's names when it processes the unit, so a type in a later unit
+    /// reached through `DW_FORM_ref_addr` has no name yet.
+    resolved: Vec<bool>,
+    /// File paths by index. For units of `.debug_info` the key is the index
+    /// alone, reset per unit, as gendwarfksyms does (even when a reference
+    /// leads to another unit); type units have their own.
+    files: HashMap<(Option<usize>, u64), String>,
     /// Re-entered (DIE, state) pairs, checked once they are complete.
     reentered: Vec<(DieId, State, EntryId)>,
 }
@@ -133,8 +137,8 @@ impl<'a, 'r> Walker<'a, 'r> {
             object,
             warnings: Vec::new(),
             scopes: Vec::new(),
-            scoped: Vec::new(),
-            resolved_end: 0,
+            scoped: (0..dwarf.units.len()).map(|_| Vec::new()).collect(),
+            resolved: vec![false; dwarf.units.len()],
             files: HashMap::new(),
             reentered: Vec::new(),
         }
@@ -142,7 +146,10 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     /// Processes every unit of the object in order.
     pub fn run(&mut self, syms: &mut Symbols) -> Result<(), Error> {
-        for ui in 0..self.dwarf.units.len() {
+        for ui in self.dwarf.main_units..self.dwarf.units.len() {
+            self.resolve_names(ui)?;
+        }
+        for ui in 0..self.dwarf.main_units {
             self.process_unit(syms, ui)?;
         }
         self.check_reentries();
@@ -219,7 +226,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             let mut passes = None;
             if let Some(p) = parent {
                 if use_prefix || name.is_some() {
-                    self.scoped.push((id, p));
+                    self.scoped[ui].push((id, p));
                     if use_prefix {
                         let prefix = format!(
                             "{}::{}",
@@ -236,22 +243,23 @@ impl<'a, 'r> Walker<'a, 'r> {
             }
             stack.push(passes);
         }
-        self.resolved_end = u.end;
+        self.resolved[ui] = true;
         Ok(())
     }
 
     /// The fully qualified name of a DIE ("" when unnamed, or when its unit
     /// has not been reached yet).
     fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<String, Error> {
-        if die >= self.resolved_end {
+        if !self.resolved[ui] {
             return Ok(String::new());
         }
         let Some(name) = self.dwarf.string(ui, entry, dw::DW_AT_name)? else {
             return Ok(String::new());
         };
         let name = String::from_utf8_lossy(name);
-        Ok(match self.scoped.binary_search_by_key(&die, |&(d, _)| d) {
-            Ok(i) => format!("{}::{}", self.scopes[self.scoped[i].1 as usize], name),
+        let scoped = &self.scoped[ui];
+        Ok(match scoped.binary_search_by_key(&die, |&(d, _)| d) {
+            Ok(i) => format!("{}::{}", self.scopes[scoped[i].1 as usize], name),
             Err(_) => name.into_owned(),
         })
     }
@@ -673,13 +681,15 @@ impl<'a, 'r> Walker<'a, 'r> {
                 },
                 AttrClass::File => match Dwarf::constant(&ctx.entry, at) {
                     Some(index) => {
-                        let path = match self.files.get(&index) {
+                        let unit = (!self.dwarf.units[ctx.ui].main).then_some(ctx.ui);
+                        let key = (unit, index);
+                        let path = match self.files.get(&key) {
                             Some(p) => p.clone(),
                             None => {
                                 let p =
                                     String::from_utf8_lossy(&self.dwarf.file_name(ctx.ui, index)?)
                                         .into_owned();
-                                self.files.insert(index, p.clone());
+                                self.files.insert(key, p.clone());
                                 p
                             }
                         };
