@@ -305,6 +305,14 @@ impl<'a> Dwarf<'a> {
         Ok(name.slice().to_vec())
     }
 
+    /// The `.dwo` file a split-DWARF skeleton unit points to.
+    pub fn dwo_name(&self, ui: usize) -> Option<String> {
+        let u = &self.units[ui];
+        let value = u.unit.dwo_name().ok()??;
+        let s = self.dwarf.attr_string(&u.unit, value).ok()?;
+        Some(String::from_utf8_lossy(s.slice()).into_owned())
+    }
+
     /// Whether the unit is a split-DWARF skeleton (its DIEs are in a .dwo).
     pub fn is_skeleton(&self, ui: usize) -> bool {
         let u = &self.units[ui];

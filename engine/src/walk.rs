@@ -158,10 +158,14 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     fn process_unit(&mut self, syms: &mut Symbols, ui: usize) -> Result<(), Error> {
         if self.dwarf.is_skeleton(ui) {
-            return Err(Error::new(
-                "split DWARF (a skeleton unit pointing to a .dwo file) is not supported: \
-                 build without -gsplit-dwarf",
-            ));
+            let dwo = self
+                .dwarf
+                .dwo_name(ui)
+                .unwrap_or_else(|| "a .dwo file".to_string());
+            return Err(Error::new(format!(
+                "split DWARF: the types are in {dwo}, which ksymrules does not read; \
+                 build without -gsplit-dwarf"
+            )));
         }
         self.resolve_names(ui)?;
         let root = self.dwarf.unit_root(ui);
