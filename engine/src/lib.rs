@@ -122,8 +122,15 @@ fn process_object(
         }
     }
     let dwarf = dwarf::Dwarf::load(&obj, rules.settings.follow_type_units)?;
+    if opts.debug {
+        debug(diag, &format!("{file}: {} units", dwarf.main_units));
+    }
     let mut walker = walk::Walker::new(&dwarf, rules, index, opts.stable, opts.dump_dies);
+    walker.debug = opts.debug.then(Vec::new);
     let walked = walker.run(syms);
+    for line in walker.debug.take().unwrap_or_default() {
+        debug(diag, &line);
+    }
     if let Some(d) = &walker.dump {
         let _ = diag.write_all(d.out.as_bytes());
     }
@@ -152,8 +159,25 @@ fn process_object(
     for w in warnings {
         warn(diag, &file, &w);
     }
+    if opts.debug {
+        debug(
+            diag,
+            &format!("{file}: {} cached strings", walker.map.entries.len()),
+        );
+        for s in syms
+            .list
+            .iter()
+            .filter(|s| s.die.is_some_and(|(o, _)| o == index))
+        {
+            debug(diag, &format!("{} = {:08x}", s.name, s.crc));
+        }
+    }
     outcome.symtypes.extend(lines);
     Ok(())
+}
+
+fn debug(diag: &mut dyn Write, msg: &str) {
+    let _ = writeln!(diag, "debug: {msg}");
 }
 
 fn warn(diag: &mut dyn Write, file: &str, msg: &str) {

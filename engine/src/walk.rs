@@ -103,6 +103,8 @@ pub struct Walker<'a, 'r> {
     pub dump: Option<Dumper>,
     pub object: usize,
     pub warnings: Vec<String>,
+    /// `--debug` lines, when asked for.
+    pub debug: Option<Vec<String>>,
     /// Prefixes passed on by namespaces, classes and structures.
     scopes: Vec<String>,
     /// Per unit: direct children of prefix-passing scopes, (DIE, scope),
@@ -136,6 +138,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             dump: dump.then(Dumper::default),
             object,
             warnings: Vec::new(),
+            debug: None,
             scopes: Vec::new(),
             scoped: (0..dwarf.units.len()).map(|_| Vec::new()).collect(),
             resolved: vec![false; dwarf.units.len()],
@@ -373,6 +376,10 @@ impl<'a, 'r> Walker<'a, 'r> {
         subprogram: bool,
     ) -> Result<(), Error> {
         syms.set_die(sym, self.object, die);
+        if let Some(log) = &mut self.debug {
+            let kind = if subprogram { "subprogram" } else { "variable" };
+            log.push(format!("{}: {kind} at DIE {die:#x}", syms.list[sym].name));
+        }
         if self.map.get(die, State::Symbol).is_some() {
             // Another symbol already described this DIE.
             return Ok(());
