@@ -9,6 +9,8 @@
 pub mod diemap;
 pub mod dwarf;
 pub mod elf;
+pub mod kabi;
+pub mod stable;
 pub mod symbols;
 pub mod typemap;
 pub mod walk;
@@ -121,11 +123,19 @@ fn process_object(
             warn(diag, &file, &w);
         }
     }
+    let mut kabi = stable::Kabi::from_rules(&rules.kabi)?;
+    if opts.stable {
+        if let Some(data) = obj.section_data(KABI_SECTION)? {
+            let section = kabi::KabiRules::parse(data)
+                .map_err(|e| Error::new(format!("{KABI_SECTION}: {e}")))?;
+            kabi.set_object_rules(section);
+        }
+    }
     let dwarf = dwarf::Dwarf::load(&obj, rules.settings.follow_type_units)?;
     if opts.debug {
         debug(diag, &format!("{file}: {} units", dwarf.main_units));
     }
-    let mut walker = walk::Walker::new(&dwarf, rules, index, opts.stable, opts.dump_dies);
+    let mut walker = walk::Walker::new(&dwarf, rules, &kabi, index, opts.stable, opts.dump_dies);
     walker.debug = opts.debug.then(Vec::new);
     let walked = walker.run(syms);
     for line in walker.debug.take().unwrap_or_default() {
@@ -138,7 +148,11 @@ fn process_object(
     for w in std::mem::take(&mut walker.warnings) {
         warn(diag, &file, &w);
     }
-    let mut tm = typemap::TypeMap::new(rules);
+    let replace = rules
+        .replace_when
+        .as_ref()
+        .is_some_and(|c| stable_condition(c, opts.stable));
+    let mut tm = typemap::TypeMap::new(rules, replace.then_some(&kabi));
     let mut types_dump = opts.dump_types.then(String::new);
     tm.collect(&walker.map, types_dump.as_mut())?;
     let mut versions = opts.dump_versions.then(String::new);
@@ -174,6 +188,21 @@ fn process_object(
     }
     outcome.symtypes.extend(lines);
     Ok(())
+}
+
+/// The section gendwarfksyms reads kABI rules from.
+pub const KABI_SECTION: &str = ".discard.gendwarfksyms.kabi_rules";
+
+/// A condition that can only test `stable` (checked when rules load).
+fn stable_condition(c: &ksymrules_grammar::model::Cond, stable: bool) -> bool {
+    use ksymrules_grammar::model::Cond;
+    match c {
+        Cond::Stable => stable,
+        Cond::Not(c) => !stable_condition(c, stable),
+        Cond::And(cs) => cs.iter().all(|c| stable_condition(c, stable)),
+        Cond::Or(cs) => cs.iter().any(|c| stable_condition(c, stable)),
+        _ => false,
+    }
 }
 
 fn debug(diag: &mut dyn Write, msg: &str) {

@@ -3,6 +3,8 @@
 //! CRCs, and the symtypes file.
 
 use crate::diemap::{DieMap, EntryId, Frag, State};
+use crate::kabi::{split_type_string, TypeStringPiece};
+use crate::stable::Kabi;
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
 use ksymrules_grammar::Rules;
@@ -63,15 +65,18 @@ pub struct Outputs<'o> {
 
 pub struct TypeMap<'r> {
     rules: &'r Rules,
+    /// kABI rules whose `type_string`s replace strings, when they apply.
+    replace: Option<&'r Kabi>,
     map: HashMap<String, Expansion>,
     /// Names whose longest strings tied with different text.
     ties: Vec<String>,
 }
 
 impl<'r> TypeMap<'r> {
-    pub fn new(rules: &'r Rules) -> Self {
+    pub fn new(rules: &'r Rules, replace: Option<&'r Kabi>) -> Self {
         TypeMap {
             rules,
+            replace,
             map: HashMap::new(),
             ties: Vec::new(),
         }
@@ -130,6 +135,34 @@ impl<'r> TypeMap<'r> {
         Ok(())
     }
 
+    /// The replacement string a kABI `type_string` rule gives `name`.
+    fn replacement(&self, name: &str) -> Result<Option<Expansion>, Error> {
+        let Some(s) = self.replace.and_then(|k| k.type_string(name)) else {
+            return Ok(None);
+        };
+        let pieces = split_type_string(s)
+            .map_err(|e| Error::new(format!("kABI type_string for {name}: {e}")))?;
+        let mut exp = Expansion::default();
+        for p in pieces {
+            match p {
+                TypeStringPiece::Text(t) => exp.text(&t),
+                TypeStringPiece::Ref(r) => exp.reference(r),
+            }
+        }
+        Ok(Some(exp))
+    }
+
+    /// The string of a named entry (or symbol): a kABI replacement, or the
+    /// entry's own.
+    fn expand_named(&self, dies: &DieMap, name: &str, id: EntryId) -> Result<Expansion, Error> {
+        if let Some(exp) = self.replacement(name)? {
+            return Ok(exp);
+        }
+        let mut exp = Expansion::default();
+        self.expand(dies, id, &mut exp, 0)?;
+        Ok(exp)
+    }
+
     /// Keeps the longest string seen for `name`.
     fn add(&mut self, name: String, exp: Expansion, dump: Option<&mut String>) {
         match self.map.get_mut(&name) {
@@ -176,8 +209,7 @@ impl<'r> TypeMap<'r> {
             let Some(name) = self.type_name(dies, id) else {
                 continue;
             };
-            let mut exp = Expansion::default();
-            self.expand(dies, id, &mut exp, 0)?;
+            let exp = self.expand_named(dies, &name, id)?;
             self.add(name, exp, dump.as_deref_mut());
         }
         Ok(())
@@ -186,7 +218,7 @@ impl<'r> TypeMap<'r> {
     /// Feeds the version string of `exp` to `crc`, expanding each
     /// reference the first time it is met.
     fn version(
-        &self,
+        &mut self,
         exp: &Expansion,
         crc: &mut crc32fast::Hasher,
         text: &mut Option<&mut String>,
@@ -214,11 +246,17 @@ impl<'r> TypeMap<'r> {
                             s.push_str(name);
                         }
                     } else {
-                        let e = self.map.get(name).ok_or_else(|| {
-                            Error::new(format!("unknown type reference {name} in {symbol}"))
-                        })?;
+                        if !self.map.contains_key(name) {
+                            // A type that no longer exists may be given by
+                            // a kABI rule.
+                            let exp = self.replacement(name)?.ok_or_else(|| {
+                                Error::new(format!("unknown type reference {name} in {symbol}"))
+                            })?;
+                            self.add(name.clone(), exp, None);
+                        }
+                        let e = self.map[name].clone();
                         seen.insert(name.clone());
-                        self.version(e, crc, text, seen, symbol, depth + 1)?;
+                        self.version(&e, crc, text, seen, symbol, depth + 1)?;
                     }
                 }
             }
@@ -249,8 +287,7 @@ impl<'r> TypeMap<'r> {
             let Some(id) = dies.get(die, State::Symbol) else {
                 continue;
             };
-            let mut exp = Expansion::default();
-            self.expand(dies, id, &mut exp, 0)?;
+            let exp = self.expand_named(dies, &sym.name.clone(), id)?;
             if sym.state != SymState::Processed {
                 let name = sym.name.clone();
                 let mut crc = crc32fast::Hasher::new();

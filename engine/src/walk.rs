@@ -9,12 +9,13 @@
 
 use crate::diemap::{DieMap, EntryId, Frag, State};
 use crate::dwarf::{DieId, Dwarf, Entry};
+use crate::stable::{union_status, Kabi, UnionStatus};
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
 use gimli::constants as dw;
 use gimli::DwTag;
 use ksymrules_grammar::ast::Action;
-use ksymrules_grammar::model::{ChildArm, Cond, Expr, Field, Op, Rules, Template};
+use ksymrules_grammar::model::{Builtin, ChildArm, Cond, Expr, Field, Op, Rules, Template};
 use ksymrules_grammar::names::{tag_name, AttrClass};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -63,6 +64,11 @@ struct Walk {
     /// The next list item is the first of its list.
     first_item: bool,
     depth: usize,
+    /// `set` variables: for the rest of the symbol's walk.
+    globals: HashMap<String, String>,
+    /// `let` variables, innermost last: each lives until the description
+    /// of the DIE that set it ends.
+    locals: Vec<(String, String)>,
 }
 
 impl Walk {
@@ -72,6 +78,15 @@ impl Walk {
             expand: true,
             first_item: false,
             depth: 0,
+            globals: HashMap::new(),
+            locals: Vec::new(),
+        }
+    }
+
+    fn var(&self, name: &str) -> Option<&str> {
+        match self.locals.iter().rev().find(|(n, _)| n == name) {
+            Some((_, v)) => Some(v),
+            None => self.globals.get(name).map(String::as_str),
         }
     }
 }
@@ -84,6 +99,16 @@ enum Val<'s> {
     Die(DieId),
 }
 
+impl Val<'_> {
+    fn text(&self) -> String {
+        match self {
+            Val::Str(s) => s.to_string(),
+            Val::Int(n) => n.to_string(),
+            Val::Absent | Val::Die(_) => String::new(),
+        }
+    }
+}
+
 /// The DIE whose string is being built.
 struct Ctx<'a> {
     ui: usize,
@@ -93,11 +118,14 @@ struct Ctx<'a> {
     id: EntryId,
     /// `expanded`, once computed.
     expanded: Option<bool>,
+    /// The kABI union conventions, once looked at.
+    union: Option<UnionStatus>,
 }
 
 pub struct Walker<'a, 'r> {
     pub dwarf: &'a Dwarf<'a>,
     pub rules: &'r Rules,
+    pub kabi: &'r Kabi,
     pub map: DieMap,
     pub stable: bool,
     pub dump: Option<Dumper>,
@@ -126,11 +154,13 @@ impl<'a, 'r> Walker<'a, 'r> {
     pub fn new(
         dwarf: &'a Dwarf<'a>,
         rules: &'r Rules,
+        kabi: &'r Kabi,
         object: usize,
         stable: bool,
         dump: bool,
     ) -> Self {
         Walker {
+            kabi,
             dwarf,
             rules,
             map: DieMap::default(),
@@ -399,6 +429,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             entry,
             id,
             expanded: None,
+            union: None,
         };
         self.run_ops(&mut walk, &mut ctx, &template.ops)?;
         self.map.entry_mut(id).state = State::Symbol;
@@ -423,7 +454,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             )));
         }
         walk.depth += 1;
+        let locals = walk.locals.len();
         let result = self.process_type_inner(walk, parent, die);
+        walk.locals.truncate(locals);
         walk.depth -= 1;
         result
     }
@@ -491,6 +524,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             entry,
             id,
             expanded: None,
+            union: None,
         };
         self.run_ops(walk, &mut ctx, &template.ops)?;
         self.map.entry_mut(id).state = want;
@@ -569,12 +603,28 @@ impl<'a, 'r> Walker<'a, 'r> {
                 Op::Text(s) => self.emit(ctx.id, s),
                 Op::Break(n) => self.emit_break(ctx.id, *n),
                 Op::Field(f) => {
-                    let v = self.field(ctx, *f)?;
+                    let v = self.field(ctx, f)?;
                     self.print(walk, ctx, v)?;
                 }
                 Op::Value(e) => {
-                    let v = self.eval(ctx, e)?;
+                    let v = self.eval(walk, ctx, e)?;
                     self.print(walk, ctx, v)?;
+                }
+                Op::SetVar(name, e) => match self.eval(walk, ctx, e)? {
+                    Val::Absent | Val::Die(_) => {
+                        walk.globals.remove(name);
+                    }
+                    v => {
+                        walk.globals.insert(name.clone(), v.text());
+                    }
+                },
+                Op::LetVar(name, e) => {
+                    if let v @ (Val::Int(_) | Val::Str(_)) = self.eval(walk, ctx, e)? {
+                        walk.locals.push((name.clone(), v.text()));
+                    }
+                }
+                Op::ClearVar(name) => {
+                    walk.globals.remove(name);
                 }
                 Op::If(arms, otherwise) => {
                     let mut taken = None;
@@ -624,6 +674,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                         entry: ce,
                         id: ctx.id,
                         expanded: Some(false),
+                        union: None,
                     };
                     if !self.test(walk, &mut cctx, cond)? {
                         continue;
@@ -659,7 +710,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         Ok(())
     }
 
-    fn field(&mut self, ctx: &mut Ctx<'a>, f: Field) -> Result<Val<'static>, Error> {
+    fn field(&mut self, ctx: &mut Ctx<'a>, f: &Field) -> Result<Val<'static>, Error> {
         Ok(match f {
             Field::Fqn => {
                 let id = ctx.id;
@@ -670,55 +721,131 @@ impl<'a, 'r> Walker<'a, 'r> {
                 let fqn = self.map.entry(id).fqn.clone().unwrap_or_default();
                 Val::Str(Cow::Owned(fqn))
             }
-            Field::Attr(at, class) => match class {
-                AttrClass::Constant => match Dwarf::constant(&ctx.entry, at) {
-                    Some(v) => Val::Int(v),
-                    None => Val::Absent,
-                },
-                AttrClass::Flag => {
-                    if Dwarf::flag(&ctx.entry, at) {
-                        Val::Int(1)
-                    } else {
-                        Val::Absent
-                    }
+            Field::Tag => Val::Str(Cow::Owned(tag_name(ctx.entry.tag()))),
+            Field::KabiStatus | Field::KabiPlaceholder | Field::KabiRenamed => {
+                if ctx.union.is_none() {
+                    ctx.union = Some(union_status(self.dwarf, ctx.die)?);
                 }
-                AttrClass::String => match self.dwarf.string(ctx.ui, &ctx.entry, at)? {
-                    Some(s) => Val::Str(Cow::Owned(String::from_utf8_lossy(s).into_owned())),
-                    None => Val::Absent,
-                },
-                AttrClass::Reference => match self.dwarf.reference(ctx.ui, &ctx.entry, at)? {
-                    Some(d) => Val::Die(d),
-                    None => Val::Absent,
-                },
-                AttrClass::File => match Dwarf::constant(&ctx.entry, at) {
-                    Some(index) => {
-                        let unit = (!self.dwarf.units[ctx.ui].main).then_some(ctx.ui);
-                        let key = (unit, index);
-                        let path = match self.files.get(&key) {
-                            Some(p) => p.clone(),
-                            None => {
-                                let p =
-                                    String::from_utf8_lossy(&self.dwarf.file_name(ctx.ui, index)?)
-                                        .into_owned();
-                                self.files.insert(key, p.clone());
-                                p
-                            }
-                        };
-                        Val::Str(Cow::Owned(path))
+                let u = ctx.union.as_ref().expect("just set");
+                match f {
+                    Field::KabiStatus => {
+                        u.status.map_or(Val::Absent, |s| Val::Str(Cow::Borrowed(s)))
                     }
-                    None => Val::Absent,
-                },
-            },
+                    Field::KabiPlaceholder => u.placeholder.map_or(Val::Absent, Val::Die),
+                    _ => u
+                        .renamed
+                        .clone()
+                        .map_or(Val::Absent, |r| Val::Str(Cow::Owned(r))),
+                }
+            }
+            Field::Via(at, inner) => {
+                let Some(target) = self.dwarf.reference(ctx.ui, &ctx.entry, *at)? else {
+                    return Ok(Val::Absent);
+                };
+                let (tui, te) = self.dwarf.entry(target)?;
+                if matches!(**inner, Field::Fqn) {
+                    // Another DIE's name: read it without naming this entry.
+                    return Ok(Val::Str(Cow::Owned(self.fqn(tui, target, &te)?)));
+                }
+                let mut tctx = Ctx {
+                    ui: tui,
+                    die: target,
+                    entry: te,
+                    id: ctx.id,
+                    expanded: Some(false),
+                    union: None,
+                };
+                self.field(&mut tctx, inner)?
+            }
+            Field::Attr(at, class) => {
+                let at = *at;
+                match class {
+                    AttrClass::Constant => match Dwarf::constant(&ctx.entry, at) {
+                        Some(v) => Val::Int(v),
+                        None => Val::Absent,
+                    },
+                    AttrClass::Flag => {
+                        if Dwarf::flag(&ctx.entry, at) {
+                            Val::Int(1)
+                        } else {
+                            Val::Absent
+                        }
+                    }
+                    AttrClass::String => match self.dwarf.string(ctx.ui, &ctx.entry, at)? {
+                        Some(s) => Val::Str(Cow::Owned(String::from_utf8_lossy(s).into_owned())),
+                        None => Val::Absent,
+                    },
+                    AttrClass::Reference => match self.dwarf.reference(ctx.ui, &ctx.entry, at)? {
+                        Some(d) => Val::Die(d),
+                        None => Val::Absent,
+                    },
+                    AttrClass::File => match Dwarf::constant(&ctx.entry, at) {
+                        Some(index) => Val::Str(Cow::Owned(self.file_path(ctx.ui, index)?)),
+                        None => Val::Absent,
+                    },
+                }
+            }
         })
     }
 
-    fn eval(&mut self, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'static>, Error> {
+    /// The path of a file of a unit's line table, cached as gendwarfksyms
+    /// caches it.
+    fn file_path(&mut self, ui: usize, index: u64) -> Result<String, Error> {
+        let unit = (!self.dwarf.units[ui].main).then_some(ui);
+        let key = (unit, index);
+        if let Some(p) = self.files.get(&key) {
+            return Ok(p.clone());
+        }
+        let p = String::from_utf8_lossy(&self.dwarf.file_name(ui, index)?).into_owned();
+        self.files.insert(key, p.clone());
+        Ok(p)
+    }
+
+    fn call(&self, f: Builtin, args: &[Val<'_>]) -> Val<'static> {
+        let text = |i: usize| match args.get(i) {
+            Some(Val::Str(s)) => Some(s.to_string()),
+            Some(Val::Int(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let yes = |b: bool| if b { Val::Int(1) } else { Val::Absent };
+        match f {
+            Builtin::KabiDeclonly => {
+                text(0).map_or(Val::Absent, |t| yes(self.kabi.is_declonly(&t)))
+            }
+            Builtin::KabiByteSize => text(0)
+                .and_then(|t| self.kabi.byte_size(&t))
+                .map_or(Val::Absent, Val::Int),
+            Builtin::KabiEnumeratorIgnored => match (text(0), text(1)) {
+                (Some(e), Some(n)) => yes(self.kabi.is_enumerator_ignored(&e, &n)),
+                _ => Val::Absent,
+            },
+            Builtin::KabiEnumeratorValue => match (text(0), text(1)) {
+                (Some(e), Some(n)) => self
+                    .kabi
+                    .enumerator_value(&e, &n)
+                    .map_or(Val::Absent, Val::Int),
+                _ => Val::Absent,
+            },
+        }
+    }
+
+    fn eval(&mut self, walk: &Walk, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'static>, Error> {
         Ok(match e {
             Expr::Int(v) => Val::Int(*v),
             Expr::Str(s) => Val::Str(Cow::Owned(s.clone())),
-            Expr::Field(f) => self.field(ctx, *f)?,
+            Expr::Field(f) => self.field(ctx, f)?,
+            Expr::Var(name) => walk
+                .var(name)
+                .map_or(Val::Absent, |v| Val::Str(Cow::Owned(v.to_string()))),
+            Expr::Func(f, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(walk, ctx, a)?);
+                }
+                self.call(*f, &vals)
+            }
             Expr::Add(a, b) | Expr::Sub(a, b) => {
-                let (x, y) = (self.eval(ctx, a)?, self.eval(ctx, b)?);
+                let (x, y) = (self.eval(walk, ctx, a)?, self.eval(walk, ctx, b)?);
                 match (x, y) {
                     (Val::Int(x), Val::Int(y)) => Val::Int(if matches!(e, Expr::Add(..)) {
                         x.wrapping_add(y)
@@ -733,9 +860,9 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     fn test(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, c: &Cond) -> Result<bool, Error> {
         Ok(match c {
-            Cond::Has(f) => match self.field(ctx, *f)? {
+            Cond::Has(e) => match self.eval(walk, ctx, e)? {
                 Val::Absent => false,
-                Val::Str(s) => !(matches!(f, Field::Fqn) && s.is_empty()),
+                Val::Str(s) => !(matches!(e, Expr::Field(Field::Fqn)) && s.is_empty()),
                 _ => true,
             },
             Cond::Expanded => match ctx.expanded {
@@ -769,7 +896,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 false
             }
             Cond::Eq(a, b) | Cond::Ne(a, b) => {
-                let same = match (self.eval(ctx, a)?, self.eval(ctx, b)?) {
+                let same = match (self.eval(walk, ctx, a)?, self.eval(walk, ctx, b)?) {
                     (Val::Int(x), Val::Int(y)) => x == y,
                     (Val::Str(x), Val::Str(y)) => x == y,
                     _ => false,
@@ -777,7 +904,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 same == matches!(c, Cond::Eq(..))
             }
             Cond::Match(a, g) | Cond::NoMatch(a, g) => {
-                let m = match self.eval(ctx, a)? {
+                let m = match self.eval(walk, ctx, a)? {
                     Val::Str(s) => g.is_match(&s),
                     Val::Int(n) => g.is_match(&n.to_string()),
                     _ => false,

@@ -66,6 +66,16 @@ pub enum Statement {
     Type { tags: Vec<Name>, body: Body },
     /// `symbol subprogram { ... }` or `symbol variable = template(args)`
     Symbol { kind: Name, body: Body },
+    /// `replace strings when cond`: kABI `type_string` rules replace the
+    /// strings of the types and symbols they name.
+    Replace { when: Cond, pos: Pos },
+    /// `kabi declonly "target"`, `kabi byte_size "target" 16`, ...: a kABI
+    /// rule kept in a rules file rather than in the object.
+    Kabi {
+        kind: Name,
+        target: String,
+        args: Vec<Literal>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -123,6 +133,13 @@ pub enum Piece {
     Children(Vec<Arm>, Pos),
     /// A template used inline: `name(args)`.
     Call(Call),
+    /// `set $v = expr`: a variable for the rest of the symbol's walk
+    /// (an absent value clears it).
+    SetVar(Name, Expr),
+    /// `let $v = expr`: a variable for the DIEs this one describes.
+    LetVar(Name, Expr),
+    /// `clear $v`
+    ClearVar(Name),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -143,7 +160,7 @@ pub enum Action {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cond {
-    Has(Name),
+    Has(Expr),
     Expanded(Pos),
     Stable(Pos),
     Not(Box<Cond>),
@@ -175,7 +192,12 @@ impl CmpOp {
 pub enum Expr {
     Int(u64, Pos),
     Str(String, Pos),
+    /// A field, or a path through a reference: `type.kabi_status`.
     Field(Name),
+    /// A variable: `$renamed`.
+    Var(Name),
+    /// A built-in function: `kabi_byte_size(fqn)`.
+    Func(Name, Vec<Expr>),
     Add(Box<Expr>, Box<Expr>),
     Sub(Box<Expr>, Box<Expr>),
 }
@@ -184,7 +206,7 @@ impl Expr {
     pub fn pos(&self) -> Pos {
         match self {
             Expr::Int(_, p) | Expr::Str(_, p) => *p,
-            Expr::Field(n) => n.pos,
+            Expr::Field(n) | Expr::Var(n) | Expr::Func(n, _) => n.pos,
             Expr::Add(a, _) | Expr::Sub(a, _) => a.pos(),
         }
     }

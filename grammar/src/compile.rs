@@ -56,6 +56,8 @@ struct Collected {
     templates: HashMap<String, Def<TemplateDef>>,
     types: HashMap<DwTag, Def<(Name, Body)>>,
     symbols: HashMap<String, Def<Body>>,
+    replace: Option<Def<ast::Cond>>,
+    kabi: Vec<KabiRule>,
 }
 
 /// Reads rules from text (`name` is used in messages and to resolve
@@ -174,6 +176,25 @@ fn collect(
                         &label,
                     )?;
                 }
+            }
+            Statement::Replace { when, pos } => {
+                if let Some(prev) = &c.replace {
+                    if prev.file == index {
+                        return Err(RulesError::at(
+                            name,
+                            pos,
+                            format!("replace is already given at {}", prev.pos),
+                        ));
+                    }
+                }
+                c.replace = Some(Def {
+                    file: index,
+                    pos,
+                    value: when,
+                });
+            }
+            Statement::Kabi { kind, target, args } => {
+                c.kabi.push(kabi_rule(name, &kind, target, &args)?);
             }
             Statement::Symbol { kind, body } => {
                 if kind.text != "subprogram" && kind.text != "variable" {
@@ -348,6 +369,27 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
     let subprogram = symbol("subprogram")?;
     let variable = symbol("variable")?;
 
+    let mut replace_when = None;
+    if let Some(def) = &c.replace {
+        let f = file_name(def.file);
+        if !only_tests_stable(&def.value) {
+            return Err(RulesError::at(
+                &f,
+                def.pos,
+                "`replace strings when` can only test `stable` (there is no DIE to look at)",
+            ));
+        }
+        let cx = Context {
+            file: &f,
+            templates: &c.templates,
+            files: &files,
+            params: HashMap::new(),
+            expanded_ok: false,
+            depth: 0,
+        };
+        replace_when = Some(cx.cond(&def.value)?);
+    }
+
     Ok(Rules {
         files,
         settings,
@@ -357,6 +399,85 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
         types,
         subprogram,
         variable,
+        replace_when,
+        kabi: c.kabi,
+    })
+}
+
+fn only_tests_stable(c: &ast::Cond) -> bool {
+    match c {
+        ast::Cond::Stable(_) => true,
+        ast::Cond::Not(c) => only_tests_stable(c),
+        ast::Cond::And(cs) | ast::Cond::Or(cs) => cs.iter().all(only_tests_stable),
+        _ => false,
+    }
+}
+
+/// A `kabi` statement, checked.
+fn kabi_rule(
+    file: &str,
+    kind: &Name,
+    target: String,
+    args: &[Literal],
+) -> Result<KabiRule, RulesError> {
+    let err = |msg: String| RulesError::at(file, kind.pos, msg);
+    let want = |n: usize, shape: &str| -> Result<(), RulesError> {
+        if args.len() == n {
+            Ok(())
+        } else {
+            Err(err(format!("kabi {} takes {shape}", kind.text)))
+        }
+    };
+    let string = |i: usize, shape: &str| match &args[i] {
+        Literal::Str(s) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(err(format!("kabi {} takes {shape}", kind.text))),
+    };
+    let number = |i: usize, shape: &str| match &args[i] {
+        Literal::Int(v) => Ok(*v),
+        _ => Err(err(format!("kabi {} takes {shape}", kind.text))),
+    };
+    if target.is_empty() {
+        return Err(err(format!("kabi {}: the target is empty", kind.text)));
+    }
+    Ok(match kind.text.as_str() {
+        "declonly" => {
+            want(0, "a type name: kabi declonly \"struct_name\"")?;
+            KabiRule::Declonly(target)
+        }
+        "enumerator_ignore" => {
+            let shape = "an enum and an enumerator: kabi enumerator_ignore \"enum\" \"NAME\"";
+            want(1, shape)?;
+            KabiRule::EnumeratorIgnore(target, string(0, shape)?)
+        }
+        "enumerator_value" => {
+            let shape =
+                "an enum, an enumerator and a value: kabi enumerator_value \"enum\" \"NAME\" 3";
+            want(2, shape)?;
+            KabiRule::EnumeratorValue(target, string(0, shape)?, number(1, shape)?)
+        }
+        "byte_size" => {
+            let shape = "a type name and a size: kabi byte_size \"struct_name\" 16";
+            want(1, shape)?;
+            KabiRule::ByteSize(target, number(0, shape)?)
+        }
+        "type_string" => {
+            let shape = "a type or symbol name and a string: kabi type_string \"s#foo\" \"...\"";
+            want(1, shape)?;
+            KabiRule::TypeString(target, string(0, shape)?)
+        }
+        other => {
+            let known = [
+                "declonly",
+                "enumerator_ignore",
+                "enumerator_value",
+                "byte_size",
+                "type_string",
+            ];
+            let hint = names::nearest(other, known)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return Err(err(format!("unknown kabi rule `{other}`{hint}")));
+        }
     })
 }
 
@@ -455,11 +576,14 @@ impl Context<'_> {
     fn piece(&self, piece: &ast::Piece, out: &mut Vec<Op>) -> Result<(), RulesError> {
         match piece {
             ast::Piece::Text(s, _) => out.push(Op::Text(s.clone())),
+            ast::Piece::SetVar(v, e) => out.push(Op::SetVar(v.text.clone(), self.expr(e)?)),
+            ast::Piece::LetVar(v, e) => out.push(Op::LetVar(v.text.clone(), self.expr(e)?)),
+            ast::Piece::ClearVar(v) => out.push(Op::ClearVar(v.text.clone())),
             ast::Piece::Field(n) => match self.params.get(&n.text) {
                 Some(lit) => out.push(Op::Text(literal_text(lit))),
                 None => {
                     let field = self.field(n)?;
-                    if let Field::Attr(_, AttrClass::Flag) = field {
+                    if let Some(AttrClass::Flag) = leaf_class(&field) {
                         return Err(self.err(
                             n.pos,
                             format!("`{0}` is a flag: test it with has({0})", n.text),
@@ -482,7 +606,7 @@ impl Context<'_> {
                 }
                 out.push(Op::If(
                     vec![(
-                        Cond::Has(field),
+                        Cond::Has(Expr::Field(field.clone())),
                         vec![
                             Op::Text(format!(" {}(", n.text)),
                             Op::Field(field),
@@ -530,9 +654,41 @@ impl Context<'_> {
         Ok(())
     }
 
+    /// A field name, or a path through reference attributes
+    /// (`type.kabi_status`).
     fn field(&self, n: &Name) -> Result<Field, RulesError> {
-        if n.text == "fqn" {
-            return Ok(Field::Fqn);
+        let mut parts: Vec<&str> = n.text.split('.').collect();
+        let last = parts.pop().unwrap_or_default();
+        let mut field = self.simple_field(&Name {
+            text: last.to_string(),
+            pos: n.pos,
+        })?;
+        for hop in parts.into_iter().rev() {
+            let through = self.simple_field(&Name {
+                text: hop.to_string(),
+                pos: n.pos,
+            })?;
+            match through {
+                Field::Attr(at, AttrClass::Reference) => field = Field::Via(at, Box::new(field)),
+                _ => {
+                    return Err(self.err(
+                        n.pos,
+                        format!("`{hop}` is not a reference: `{hop}.` cannot lead to another DIE"),
+                    ))
+                }
+            }
+        }
+        Ok(field)
+    }
+
+    fn simple_field(&self, n: &Name) -> Result<Field, RulesError> {
+        match n.text.as_str() {
+            "fqn" => return Ok(Field::Fqn),
+            "tag" => return Ok(Field::Tag),
+            "kabi_status" => return Ok(Field::KabiStatus),
+            "kabi_placeholder" => return Ok(Field::KabiPlaceholder),
+            "kabi_renamed" => return Ok(Field::KabiRenamed),
+            _ => {}
         }
         match names::attr_by_name(&n.text) {
             Some(at) => Ok(Field::Attr(at, names::attr_class(at))),
@@ -548,7 +704,7 @@ impl Context<'_> {
 
     fn cond(&self, c: &ast::Cond) -> Result<Cond, RulesError> {
         Ok(match c {
-            ast::Cond::Has(n) => Cond::Has(self.field(n)?),
+            ast::Cond::Has(e) => Cond::Has(self.expr(e)?),
             ast::Cond::Expanded(pos) => {
                 if !self.expanded_ok {
                     return Err(self.err(
@@ -605,23 +761,46 @@ impl Context<'_> {
             ast::Expr::Field(n) => match self.params.get(&n.text) {
                 Some(Literal::Int(v)) => Expr::Int(*v),
                 Some(lit) => Expr::Str(literal_text(lit)),
-                None => {
-                    let f = self.field(n)?;
-                    if let Field::Attr(_, AttrClass::Reference | AttrClass::Flag) = f {
-                        return Err(self.err(
-                            n.pos,
-                            format!(
-                                "`{}` has no value to compute with; test it with has()",
-                                n.text
-                            ),
-                        ));
-                    }
-                    Expr::Field(f)
-                }
+                None => Expr::Field(self.field(n)?),
             },
+            ast::Expr::Var(n) => Expr::Var(n.text.clone()),
+            ast::Expr::Func(n, args) => {
+                let Some(&(_, builtin, arity)) =
+                    Builtin::ALL.iter().find(|(name, _, _)| *name == n.text)
+                else {
+                    let hint = names::nearest(&n.text, Builtin::ALL.iter().map(|b| b.0))
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    return Err(self.err(n.pos, format!("unknown function `{}`{hint}", n.text)));
+                };
+                if args.len() != arity {
+                    return Err(self.err(
+                        n.pos,
+                        format!(
+                            "`{}` takes {arity} argument(s), {} given",
+                            n.text,
+                            args.len()
+                        ),
+                    ));
+                }
+                let args = args
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<Result<_, _>>()?;
+                Expr::Func(builtin, args)
+            }
             ast::Expr::Add(a, b) => Expr::Add(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
             ast::Expr::Sub(a, b) => Expr::Sub(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
         })
+    }
+}
+
+/// The class of the attribute a field finally reads, if it is one.
+fn leaf_class(f: &Field) -> Option<AttrClass> {
+    match f {
+        Field::Attr(_, c) => Some(*c),
+        Field::Via(_, f) => leaf_class(f),
+        _ => None,
     }
 }
 

@@ -35,12 +35,70 @@ impl Default for Settings {
 }
 
 /// A value a template can print or test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Field {
     /// The DIE's fully qualified name (empty when unnamed).
     Fqn,
+    /// The DIE's tag, as the rules spell it (`structure_type`).
+    Tag,
     /// An attribute of the DIE, read as its class says.
     Attr(DwAt, AttrClass),
+    /// For a union following the kABI conventions: `reserved` (a
+    /// `__kabi_reserved*` or `__kabi_renamed*` placeholder) or `ignored`
+    /// (`__kabi_ignored*`); absent otherwise.
+    KabiStatus,
+    /// The placeholder's type of such a union (a reference).
+    KabiPlaceholder,
+    /// The original name given by a `__kabi_renamed<orig>` placeholder.
+    KabiRenamed,
+    /// A field of the DIE a reference attribute points to: `type.tag`.
+    Via(DwAt, Box<Field>),
+}
+
+impl Field {
+    /// Whether printing this field describes a DIE.
+    pub fn is_reference(&self) -> bool {
+        match self {
+            Field::Attr(_, AttrClass::Reference) | Field::KabiPlaceholder => true,
+            Field::Via(_, f) => f.is_reference(),
+            _ => false,
+        }
+    }
+}
+
+/// Functions the rules can call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    /// `kabi_declonly(fqn)`: 1 when a kABI `declonly` rule names the type.
+    KabiDeclonly,
+    /// `kabi_enumerator_ignored(enum_fqn, name)`: 1 when the enumerator is
+    /// to be left out.
+    KabiEnumeratorIgnored,
+    /// `kabi_enumerator_value(enum_fqn, name)`: the value to print instead.
+    KabiEnumeratorValue,
+    /// `kabi_byte_size(fqn)`: the size to print instead.
+    KabiByteSize,
+}
+
+impl Builtin {
+    pub const ALL: [(&'static str, Builtin, usize); 4] = [
+        ("kabi_declonly", Builtin::KabiDeclonly, 1),
+        ("kabi_enumerator_ignored", Builtin::KabiEnumeratorIgnored, 2),
+        ("kabi_enumerator_value", Builtin::KabiEnumeratorValue, 2),
+        ("kabi_byte_size", Builtin::KabiByteSize, 1),
+    ];
+}
+
+/// A kABI rule written in a rules file (`kabi declonly "name"`): the same
+/// five kinds as an object's `.discard.gendwarfksyms.kabi_rules` section.
+/// Targets may be globs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KabiRule {
+    Declonly(String),
+    EnumeratorIgnore(String, String),
+    EnumeratorValue(String, String, u64),
+    ByteSize(String, u64),
+    TypeString(String, String),
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +106,8 @@ pub enum Expr {
     Int(u64),
     Str(String),
     Field(Field),
+    Var(String),
+    Func(Builtin, Vec<Expr>),
     Add(Box<Expr>, Box<Expr>),
     Sub(Box<Expr>, Box<Expr>),
 }
@@ -55,7 +115,7 @@ pub enum Expr {
 #[derive(Clone, Debug)]
 pub enum Cond {
     /// The field is present (a flag: present and set; `fqn`: not empty).
-    Has(Field),
+    Has(Expr),
     /// The DIE is being expanded: first reached in this symbol's walk and
     /// the `expand ... when` condition holds.
     Expanded,
@@ -99,6 +159,12 @@ pub enum Op {
     Separator(Vec<Op>),
     /// Visit the children in order; each takes the first arm that fits.
     Children(Vec<ChildArm>),
+    /// Set a variable for the rest of the symbol's walk (absent: clear).
+    SetVar(String, Expr),
+    /// Set a variable for the DIEs described from this one on, until this
+    /// DIE's description ends.
+    LetVar(String, Expr),
+    ClearVar(String),
 }
 
 #[derive(Clone, Debug)]
@@ -136,6 +202,10 @@ pub struct Rules {
     pub types: HashMap<DwTag, Template>,
     pub subprogram: Template,
     pub variable: Template,
+    /// When kABI `type_string` rules replace strings.
+    pub replace_when: Option<Cond>,
+    /// kABI rules written in the rules files.
+    pub kabi: Vec<KabiRule>,
 }
 
 impl Rules {

@@ -74,8 +74,10 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::kwa_expand
         | Rule::kwa_template
         | Rule::kwa_type
-        | Rule::kwa_symbol => {
-            "a statement (include, set, reference, expand, template, type, symbol)"
+        | Rule::kwa_symbol
+        | Rule::kwa_replace
+        | Rule::kwa_kabi => {
+            "a statement (include, set, reference, expand, replace, kabi, template, type, symbol)"
         }
         Rule::kwa_as => "`as`",
         Rule::kwa_when => "`when`",
@@ -101,8 +103,10 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         | Rule::expand
         | Rule::template_def
         | Rule::type_def
-        | Rule::symbol_def => {
-            "a statement (include, set, reference, expand, template, type, symbol)"
+        | Rule::symbol_def
+        | Rule::replace
+        | Rule::kabi => {
+            "a statement (include, set, reference, expand, replace, kabi, template, type, symbol)"
         }
         Rule::int => "a number",
         Rule::string => "a string",
@@ -238,6 +242,16 @@ fn statement(file: &str, pair: Pair<Rule>) -> Result<Statement, RulesError> {
             let body = body(file, next())?;
             Statement::Symbol { kind, body }
         }
+        Rule::replace => Statement::Replace {
+            when: cond(file, next())?,
+            pos: p,
+        },
+        Rule::kabi => {
+            let kind = name(next());
+            let target = string(next());
+            let args = inner.map(|a| literal(file, a)).collect::<Result<_, _>>()?;
+            Statement::Kabi { kind, target, args }
+        }
         r => unreachable!("not a statement: {r:?}"),
     })
 }
@@ -329,7 +343,19 @@ fn piece(file: &str, pair: Pair<Rule>) -> Result<Piece, RulesError> {
         Rule::attr_piece => Piece::Attr(name(pair.into_inner().next().expect("attr name"))),
         Rule::value_piece => Piece::Value(expr(file, pair.into_inner().next().expect("expr"))?, p),
         Rule::call => Piece::Call(call(file, pair)?),
-        Rule::field => Piece::Field(name(pair.into_inner().next().expect("field name"))),
+        Rule::field => Piece::Field(name(pair)),
+        Rule::set_var | Rule::let_var => {
+            let is_set = pair.as_rule() == Rule::set_var;
+            let mut inner = pair.into_inner();
+            let var = name(inner.next().expect("variable"));
+            let value = expr(file, inner.next().expect("value"))?;
+            if is_set {
+                Piece::SetVar(var, value)
+            } else {
+                Piece::LetVar(var, value)
+            }
+        }
+        Rule::clear_var => Piece::ClearVar(name(pair.into_inner().next().expect("variable"))),
         r => unreachable!("not a piece: {r:?}"),
     })
 }
@@ -403,7 +429,10 @@ fn cond(file: &str, pair: Pair<Rule>) -> Result<Cond, RulesError> {
             }
             Ok(c)
         }
-        Rule::has => Ok(Cond::Has(name(pair.into_inner().next().expect("has name")))),
+        Rule::has => Ok(Cond::Has(expr(
+            file,
+            pair.into_inner().next().expect("has expr"),
+        )?)),
         Rule::expanded => Ok(Cond::Expanded(pos(&pair))),
         Rule::stable => Ok(Cond::Stable(pos(&pair))),
         Rule::compare => {
@@ -441,7 +470,14 @@ fn term(file: &str, pair: Pair<Rule>) -> Result<Expr, RulesError> {
     Ok(match pair.as_rule() {
         Rule::int => Expr::Int(parse_int(file, &pair)?, p),
         Rule::string => Expr::Str(string(pair), p),
-        Rule::field => Expr::Field(name(pair.into_inner().next().expect("field name"))),
+        Rule::field => Expr::Field(name(pair)),
+        Rule::var => Expr::Var(name(pair)),
+        Rule::func => {
+            let mut inner = pair.into_inner();
+            let n = name(inner.next().expect("function name"));
+            let args = inner.map(|a| expr(file, a)).collect::<Result<_, _>>()?;
+            Expr::Func(n, args)
+        }
         r => unreachable!("not a term: {r:?}"),
     })
 }
