@@ -404,6 +404,50 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
     })
 }
 
+/// Reads a kABI rules file: `kabi` statements only (a distribution's kABI
+/// exceptions, kept outside the kernel source).
+pub fn load_kabi(name: &str, text: &str) -> Result<Vec<KabiRule>, RulesError> {
+    let file = crate::parse::parse(name, text)?;
+    if file.version != RULES_VERSION {
+        return Err(RulesError::at(
+            name,
+            file.version_pos,
+            format!(
+                "rules version {} is not supported: this ksymrules reads version {RULES_VERSION}",
+                file.version
+            ),
+        ));
+    }
+    let mut out = Vec::new();
+    for st in file.statements {
+        match st {
+            Statement::Kabi { kind, target, args } => {
+                out.push(kabi_rule(name, &kind, target, &args)?)
+            }
+            other => {
+                let pos = statement_pos(&other);
+                return Err(RulesError::at(
+                    name,
+                    pos,
+                    "a kABI file holds only `kabi` statements (use --rules for other rules)",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn statement_pos(st: &Statement) -> Pos {
+    match st {
+        Statement::Include { pos, .. } | Statement::Replace { pos, .. } => *pos,
+        Statement::Set { name, .. } | Statement::Template { name, .. } => name.pos,
+        Statement::Reference { tags, .. }
+        | Statement::Expand { tags, .. }
+        | Statement::Type { tags, .. } => tags.first().map(|t| t.pos).unwrap_or_default(),
+        Statement::Symbol { kind, .. } | Statement::Kabi { kind, .. } => kind.pos,
+    }
+}
+
 fn only_tests_stable(c: &ast::Cond) -> bool {
     match c {
         ast::Cond::Stable(_) => true,

@@ -71,6 +71,18 @@ pub fn load_file(path: &std::path::Path) -> Result<Rules, RulesError> {
     compile::load(&name, &text, &FsLoader)
 }
 
+/// kABI rules from a file of `kabi` statements.
+pub fn load_kabi_file(path: &std::path::Path) -> Result<Vec<model::KabiRule>, RulesError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| RulesError {
+        file: name.clone(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read: {e}"),
+    })?;
+    compile::load_kabi(&name, &text)
+}
+
 /// Rules from text, named `name` in messages.
 pub fn load_str(name: &str, text: &str) -> Result<Rules, RulesError> {
     compile::load(name, text, &FsLoader)

@@ -48,6 +48,9 @@ struct Cli {
     /// Use these rules instead of the embedded default
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
+    /// Add the kABI rules of this file (`kabi` statements; see docs/kabi.md)
+    #[arg(long, value_name = "FILE")]
+    kabi: Vec<PathBuf>,
     /// Print the embedded default rules and exit
     #[arg(long)]
     print_rules: bool,
@@ -92,10 +95,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    let rules = match &cli.rules {
+    let mut rules = match &cli.rules {
         Some(path) => ksymrules_grammar::load_file(path).map_err(|e| e.to_string())?,
         None => ksymrules_grammar::default_rules(),
     };
+    for path in &cli.kabi {
+        let extra = ksymrules_grammar::load_kabi_file(path).map_err(|e| e.to_string())?;
+        rules.kabi.extend(extra);
+    }
 
     let mut input = Vec::new();
     std::io::stdin()

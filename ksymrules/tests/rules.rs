@@ -325,3 +325,169 @@ fn following_type_units_gives_the_crcs_of_a_build_without_them() {
         "type units should change some CRCs without following"
     );
 }
+
+/// The first ```kabi block of docs/kabi.md: the documented example is the
+/// one tested.
+fn documented_kabi_file() -> String {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/kabi.md"))
+            .unwrap();
+    let start = doc
+        .find("```kabi\n")
+        .expect("docs/kabi.md has a ```kabi block")
+        + "```kabi\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    doc[start..end].to_string()
+}
+
+/// A copy of `obj` whose kABI rules section can no longer be found (its
+/// name is changed in place, which works for every architecture).
+fn without_kabi_section(obj: &Path, out: &Path) {
+    let mut bytes = std::fs::read(obj).unwrap();
+    let name = b".discard.gendwarfksyms.kabi_rules\0";
+    let mut found = 0;
+    let mut i = 0;
+    while i + name.len() <= bytes.len() {
+        if &bytes[i..i + name.len()] == name {
+            bytes[i + name.len() - 2] = b'X';
+            found += 1;
+        }
+        i += 1;
+    }
+    assert!(found > 0, "{} has no kABI rules section", obj.display());
+    std::fs::write(out, bytes).unwrap();
+}
+
+#[test]
+fn kabi_rules_from_a_file_equal_those_from_the_object() {
+    let kabi = tmp("distro.kabi");
+    std::fs::write(&kabi, documented_kabi_file()).unwrap();
+    let mut cases = 0;
+    for entry in std::fs::read_dir(case("kabi")).unwrap() {
+        let dir = entry.unwrap().path();
+        let variant = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let stripped = tmp(&format!("kabi-{variant}.o"));
+        without_kabi_section(&dir.join("input.o"), &stripped);
+        let symtypes = tmp(&format!("kabi-{variant}.symtypes"));
+        let args = [
+            "--stable",
+            "--kabi",
+            kabi.to_str().unwrap(),
+            "-T",
+            symtypes.to_str().unwrap(),
+            stripped.to_str().unwrap(),
+        ];
+        let out = run(&args, &dir.join("symbols"));
+        assert!(
+            out.status.success(),
+            "{variant}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut symvers: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        symvers.sort();
+        let golden = dir.join("expected/stable");
+        assert_eq!(
+            symvers,
+            read_lines(&golden.join("symvers")),
+            "{variant} CRCs"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&symtypes).unwrap(),
+            std::fs::read_to_string(golden.join("symtypes")).unwrap(),
+            "{variant} symtypes"
+        );
+        // Without the file, the stripped object versions like a plain run
+        // but for the __kabi_ conventions, which need no rules: the CRCs
+        // of symbols using the rules differ.
+        let plain = run(
+            &["--stable", stripped.to_str().unwrap()],
+            &dir.join("symbols"),
+        );
+        let mut plain_symvers: Vec<String> = String::from_utf8(plain.stdout)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        plain_symvers.sort();
+        assert_ne!(plain_symvers, symvers, "{variant}: the rules matter");
+        cases += 1;
+    }
+    assert!(cases >= 16, "{cases} kabi variants");
+}
+
+#[test]
+fn kabi_files_hold_only_kabi_statements() {
+    let kabi = tmp("bad.kabi");
+    std::fs::write(
+        &kabi,
+        "ksymrules 1\nkabi declonly \"x\"\ntype base_type { \"b\" }\n",
+    )
+    .unwrap();
+    let dir = case("kabi/gcc-dwarf5");
+    let out = run(
+        &[
+            "--stable",
+            "--kabi",
+            kabi.to_str().unwrap(),
+            dir.join("input.o").to_str().unwrap(),
+        ],
+        &dir.join("symbols"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "error: {}:3:6: a kABI file holds only `kabi` statements (use --rules for other rules)\n",
+            kabi.display()
+        )
+    );
+    std::fs::write(&kabi, "ksymrules 1\nkabi byte_size \"grown\" \"16\"\n").unwrap();
+    let out = run(
+        &[
+            "--stable",
+            "--kabi",
+            kabi.to_str().unwrap(),
+            dir.join("input.o").to_str().unwrap(),
+        ],
+        &dir.join("symbols"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(":2:6: kabi byte_size takes a type name and a size"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_kabi_rule_data_names_the_object_the_offset_and_the_problem() {
+    let dir = case("kabi/gcc-dwarf5");
+    let mut bytes = std::fs::read(dir.join("input.o")).unwrap();
+    let rule = b"1\0declonly\0";
+    let at = bytes
+        .windows(rule.len())
+        .position(|w| w == rule)
+        .expect("a declonly record");
+    bytes[at + 2 + "declonly".len() - 1] = b'x';
+    let obj = tmp("bad-kabi.o");
+    std::fs::write(&obj, &bytes).unwrap();
+    let out = run(&["--stable", obj.to_str().unwrap()], &dir.join("symbols"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(&format!(
+            "error: {}: .discard.gendwarfksyms.kabi_rules: kABI rules at offset 0x",
+            obj.display()
+        )),
+        "{err}"
+    );
+    assert!(err.ends_with(": unknown rule type \"declonlx\"\n"), "{err}");
+    // Without --stable the section is not read, as in gendwarfksyms.
+    let out = run(&[obj.to_str().unwrap()], &dir.join("symbols"));
+    assert_eq!(out.status.code(), Some(0));
+}
