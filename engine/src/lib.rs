@@ -9,6 +9,8 @@
 pub mod diemap;
 pub mod dwarf;
 pub mod elf;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod kabi;
 pub mod stable;
 pub mod symbols;
@@ -114,13 +116,29 @@ fn process_object(
     diag: &mut dyn Write,
     outcome: &mut Outcome,
 ) -> Result<(), Error> {
-    let file = path.display().to_string();
     let obj = elf::ObjectFile::open(path)?;
+    let file = path.display().to_string();
+    process_object_file(rules, opts, syms, index, &obj, &file, diag, outcome)
+}
+
+/// Versions the listed symbols from one object already read (object number
+/// `index` of a run; `file` names it in warnings).
+#[allow(clippy::too_many_arguments)]
+pub fn process_object_file(
+    rules: &Rules,
+    opts: &Options,
+    syms: &mut Symbols,
+    index: usize,
+    obj: &elf::ObjectFile,
+    file: &str,
+    diag: &mut dyn Write,
+    outcome: &mut Outcome,
+) -> Result<(), Error> {
     let prefix = &rules.settings.symbol_pointer_prefix;
     for s in obj.symbols()? {
         let name = String::from_utf8_lossy(&s.name);
         if let Some(w) = syms.set_addr(&name, (s.shndx, s.value), prefix) {
-            warn(diag, &file, &w);
+            warn(diag, file, &w);
         }
     }
     let mut kabi = stable::Kabi::from_rules(&rules.kabi)?;
@@ -131,7 +149,7 @@ fn process_object(
             kabi.set_object_rules(section);
         }
     }
-    let dwarf = dwarf::Dwarf::load(&obj, rules.settings.follow_type_units)?;
+    let dwarf = dwarf::Dwarf::load(obj, rules.settings.follow_type_units)?;
     if opts.debug {
         debug(diag, &format!("{file}: {} units", dwarf.main_units));
     }
@@ -146,7 +164,7 @@ fn process_object(
     }
     walked?;
     for w in std::mem::take(&mut walker.warnings) {
-        warn(diag, &file, &w);
+        warn(diag, file, &w);
     }
     let replace = rules
         .replace_when
@@ -171,7 +189,7 @@ fn process_object(
         let _ = diag.write_all(v.as_bytes());
     }
     for w in warnings {
-        warn(diag, &file, &w);
+        warn(diag, file, &w);
     }
     if opts.debug {
         debug(
