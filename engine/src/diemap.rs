@@ -8,7 +8,7 @@
 
 use crate::dwarf::DieId;
 use gimli::DwTag;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum State {
@@ -37,36 +37,48 @@ pub struct Entry {
     /// The qualified name, once the rule has read it.
     pub fqn: Option<String>,
     pub frags: Vec<Frag>,
-    /// Already considered for the type map.
-    pub mapped: bool,
 }
 
 pub type EntryId = u32;
 
+/// Per DIE: the newest finished entry of each state, and how many entries
+/// of each state are being built.
+#[derive(Debug, Default, Clone, Copy)]
+struct Slot {
+    newest: [Option<EntryId>; 3],
+    building: [u16; 3],
+    tag: Option<DwTag>,
+}
+
+fn slot_index(state: State) -> usize {
+    match state {
+        State::Unexpanded => 0,
+        State::Complete => 1,
+        State::Symbol => 2,
+        State::Incomplete => unreachable!("entries are looked up by a final state"),
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct DieMap {
     pub entries: Vec<Entry>,
-    /// (DIE, state it was created for) -> entries, oldest first.
-    index: HashMap<(DieId, State), Vec<EntryId>>,
+    slots: FxHashMap<DieId, Slot>,
+    /// Bumped whenever a newer entry replaces the one a lookup used to
+    /// find, so that anything derived from lookups can be recomputed.
+    pub generation: u64,
 }
 
 impl DieMap {
-    /// The newest entry for `die` that is in `state`.
+    /// The newest (by creation) finished entry for `die` in `state`.
     pub fn get(&self, die: DieId, state: State) -> Option<EntryId> {
-        self.index
-            .get(&(die, state))?
-            .iter()
-            .rev()
-            .copied()
-            .find(|&id| self.entries[id as usize].state == state)
+        self.slots.get(&die)?.newest[slot_index(state)]
     }
 
     /// Whether an entry for (`die`, `state`) is being built right now.
     pub fn is_building(&self, die: DieId, state: State) -> bool {
-        self.index.get(&(die, state)).is_some_and(|ids| {
-            ids.iter()
-                .any(|&id| self.entries[id as usize].state == State::Incomplete)
-        })
+        self.slots
+            .get(&die)
+            .is_some_and(|s| s.building[slot_index(state)] > 0)
     }
 
     /// A new, incomplete entry to be built into `state`.
@@ -78,10 +90,35 @@ impl DieMap {
             tag,
             fqn: None,
             frags: Vec::new(),
-            mapped: false,
         });
-        self.index.entry((die, state)).or_default().push(id);
+        let slot = self.slots.entry(die).or_default();
+        slot.building[slot_index(state)] += 1;
+        slot.tag = Some(tag);
         id
+    }
+
+    /// The tag of a DIE that has an entry.
+    pub fn tag(&self, die: DieId) -> Option<DwTag> {
+        self.slots.get(&die)?.tag
+    }
+
+    /// Marks an entry built, in `state` (the state it was created for).
+    pub fn complete(&mut self, id: EntryId, state: State) {
+        let e = &mut self.entries[id as usize];
+        e.state = state;
+        let slot = self.slots.entry(e.die).or_default();
+        let i = slot_index(state);
+        slot.building[i] = slot.building[i].saturating_sub(1);
+        // The newest entry wins even when an older one finishes later (a
+        // DIE re-entered while being built).
+        match slot.newest[i] {
+            None => slot.newest[i] = Some(id),
+            Some(n) if n < id => {
+                slot.newest[i] = Some(id);
+                self.generation += 1;
+            }
+            Some(_) => {}
+        }
     }
 
     pub fn entry(&self, id: EntryId) -> &Entry {
@@ -130,9 +167,11 @@ mod tests {
         assert_eq!(m.get(7, State::Complete), None);
         assert!(m.is_building(7, State::Complete));
         let inner = m.create(7, State::Complete, t);
-        m.entry_mut(inner).state = State::Complete;
+        m.complete(inner, State::Complete);
+        assert!(m.is_building(7, State::Complete));
         assert_eq!(m.get(7, State::Complete), Some(inner));
-        m.entry_mut(outer).state = State::Complete;
+        m.complete(outer, State::Complete);
+        assert!(!m.is_building(7, State::Complete));
         assert_eq!(m.get(7, State::Complete), Some(inner));
         assert_eq!(m.resolve(7), Some(inner));
         assert_eq!(m.resolve(8), None);

@@ -134,6 +134,18 @@ pub fn process_object_file(
     diag: &mut dyn Write,
     outcome: &mut Outcome,
 ) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    let lap = |diag: &mut dyn Write, what: &str| {
+        if opts.debug {
+            debug(
+                diag,
+                &format!(
+                    "{file}: {what} done at {:.3} s",
+                    started.elapsed().as_secs_f64()
+                ),
+            );
+        }
+    };
     let prefix = &rules.settings.symbol_pointer_prefix;
     for s in obj.symbols()? {
         let name = String::from_utf8_lossy(&s.name);
@@ -155,7 +167,12 @@ pub fn process_object_file(
     }
     let mut walker = walk::Walker::new(&dwarf, rules, &kabi, index, opts.stable, opts.dump_dies);
     walker.debug = opts.debug.then(Vec::new);
+    lap(diag, "reading units");
     let walked = walker.run(syms);
+    lap(diag, "walk");
+    if opts.debug {
+        debug(diag, &format!("{file}: {} DIE visits", walker.visits_made));
+    }
     for line in walker.debug.take().unwrap_or_default() {
         debug(diag, &line);
     }
@@ -173,6 +190,7 @@ pub fn process_object_file(
     let mut tm = typemap::TypeMap::new(rules, replace.then_some(&kabi));
     let mut types_dump = opts.dump_types.then(String::new);
     tm.collect(&walker.map, types_dump.as_mut())?;
+    lap(diag, "type map");
     let mut versions = opts.dump_versions.then(String::new);
     let mut lines = Vec::new();
     let mut warnings = Vec::new();
@@ -182,6 +200,7 @@ pub fn process_object_file(
         types: types_dump.as_mut(),
     };
     tm.versions(&walker.map, syms, index, &mut out, &mut warnings)?;
+    lap(diag, "versions");
     if let Some(t) = types_dump {
         let _ = diag.write_all(t.as_bytes());
     }

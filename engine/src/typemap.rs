@@ -8,51 +8,58 @@ use crate::stable::Kabi;
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
 use ksymrules_grammar::Rules;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::rc::Rc;
 
 /// Deepest nesting of unnamed strings (or of references while expanding a
 /// version) before the input is taken as malformed.
 const MAX_DEPTH: usize = 4000;
 
-/// A string as stored in the type map: text, and references to named
-/// types (`s#foo`).
+/// A string as stored in the type map: its text, with references to named
+/// types (`s#foo`) written as their names, and where those references are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Expansion {
-    pub pieces: Vec<Piece>,
-    /// Length of the string, references counted by their names.
-    pub len: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Piece {
-    Text(String),
-    Ref(String),
+    pub text: String,
+    /// Byte ranges of `text` that are references.
+    pub refs: Vec<(u32, u32)>,
 }
 
 impl Expansion {
     fn text(&mut self, s: &str) {
-        self.len += s.len();
-        if let Some(Piece::Text(t)) = self.pieces.last_mut() {
-            t.push_str(s);
-        } else {
-            self.pieces.push(Piece::Text(s.to_string()));
-        }
+        self.text.push_str(s);
     }
 
-    fn reference(&mut self, name: String) {
-        self.len += name.len();
-        self.pieces.push(Piece::Ref(name));
+    fn reference(&mut self, name: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(name);
+        self.refs.push((start, self.text.len() as u32));
     }
 
-    /// The string with references written as names (the symtypes form).
-    pub fn render(&self) -> String {
-        let mut s = String::with_capacity(self.len);
-        for p in &self.pieces {
-            match p {
-                Piece::Text(t) | Piece::Ref(t) => s.push_str(t),
+    /// Length of the string, references counted by their names.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// Text and references in order: (is_reference, text).
+    pub fn pieces(&self) -> impl Iterator<Item = (bool, &str)> {
+        let mut out = Vec::with_capacity(self.refs.len() * 2 + 1);
+        let mut at = 0usize;
+        for &(a, b) in &self.refs {
+            let (a, b) = (a as usize, b as usize);
+            if a > at {
+                out.push((false, &self.text[at..a]));
             }
+            out.push((true, &self.text[a..b]));
+            at = b;
         }
-        s
+        if at < self.text.len() {
+            out.push((false, &self.text[at..]));
+        }
+        out.into_iter()
     }
 }
 
@@ -67,7 +74,7 @@ pub struct TypeMap<'r> {
     rules: &'r Rules,
     /// kABI rules whose `type_string`s replace strings, when they apply.
     replace: Option<&'r Kabi>,
-    map: HashMap<String, Expansion>,
+    map: FxHashMap<String, Rc<Expansion>>,
     /// Names whose longest strings tied with different text.
     ties: Vec<String>,
 }
@@ -77,7 +84,7 @@ impl<'r> TypeMap<'r> {
         TypeMap {
             rules,
             replace,
-            map: HashMap::new(),
+            map: FxHashMap::default(),
             ties: Vec::new(),
         }
     }
@@ -126,7 +133,7 @@ impl<'r> TypeMap<'r> {
                         .resolve(d)
                         .ok_or_else(|| Error::new(format!("no string was built for DIE {d:#x}")))?;
                     match self.type_name(dies, child) {
-                        Some(name) => out.reference(name),
+                        Some(name) => out.reference(&name),
                         None => self.expand(dies, child, out, depth + 1)?,
                     }
                 }
@@ -146,7 +153,7 @@ impl<'r> TypeMap<'r> {
         for p in pieces {
             match p {
                 TypeStringPiece::Text(t) => exp.text(&t),
-                TypeStringPiece::Ref(r) => exp.reference(r),
+                TypeStringPiece::Ref(r) => exp.reference(&r),
             }
         }
         Ok(Some(exp))
@@ -168,17 +175,17 @@ impl<'r> TypeMap<'r> {
         match self.map.get_mut(&name) {
             None => {
                 if let Some(d) = dump {
-                    d.push_str(&format!("{name} {}\n", exp.render()));
+                    d.push_str(&format!("{name} {}\n", exp.text));
                 }
-                self.map.insert(name, exp);
+                self.map.insert(name, Rc::new(exp));
             }
             Some(old) => {
-                if exp.len > old.len {
+                if exp.len() > old.len() {
                     if let Some(d) = dump {
-                        d.push_str(&format!("{name} {}\n", exp.render()));
+                        d.push_str(&format!("{name} {}\n", exp.text));
                     }
-                    *old = exp;
-                } else if exp.len == old.len && exp != *old && !self.ties.contains(&name) {
+                    *old = Rc::new(exp);
+                } else if exp.len() == old.len() && exp != **old && !self.ties.contains(&name) {
                     self.ties.push(name);
                 }
             }
@@ -215,50 +222,63 @@ impl<'r> TypeMap<'r> {
         Ok(())
     }
 
-    /// Feeds the version string of `exp` to `crc`, expanding each
-    /// reference the first time it is met.
+    /// The type map's string for a reference, or a kABI `type_string`
+    /// for a type that no longer exists (which then joins the map).
+    fn lookup(&mut self, name: &str, symbol: &str) -> Result<Rc<Expansion>, Error> {
+        if let Some(e) = self.map.get(name) {
+            return Ok(e.clone());
+        }
+        let exp = self
+            .replacement(name)?
+            .ok_or_else(|| Error::new(format!("unknown type reference {name} in {symbol}")))?;
+        self.add(name.to_string(), exp, None);
+        Ok(self.map[name].clone())
+    }
+
+    /// Feeds the version string of `exp` to `crc`: each reference is
+    /// replaced by its type's string the first time it is met, and kept as
+    /// its name after that.
     fn version(
         &mut self,
-        exp: &Expansion,
+        exp: &Rc<Expansion>,
         crc: &mut crc32fast::Hasher,
-        text: &mut Option<&mut String>,
-        seen: &mut HashSet<String>,
+        mut text: Option<&mut String>,
         symbol: &str,
-        depth: usize,
     ) -> Result<(), Error> {
-        if depth > MAX_DEPTH {
-            return Err(Error::new(format!(
-                "type references nested too deeply in {symbol}"
-            )));
-        }
-        for p in &exp.pieces {
-            match p {
-                Piece::Text(t) => {
-                    crc.update(t.as_bytes());
-                    if let Some(s) = text {
-                        s.push_str(t);
-                    }
+        let mut seen: FxHashSet<*const Expansion> = FxHashSet::default();
+        // (string, next reference index, position in its text)
+        let mut stack: Vec<(Rc<Expansion>, usize, usize)> = vec![(exp.clone(), 0, 0)];
+        while let Some((e, r, at)) = stack.pop() {
+            let Some(&(a, b)) = e.refs.get(r) else {
+                let rest = &e.text[at..];
+                crc.update(rest.as_bytes());
+                if let Some(t) = text.as_deref_mut() {
+                    t.push_str(rest);
                 }
-                Piece::Ref(name) => {
-                    if seen.contains(name) {
-                        crc.update(name.as_bytes());
-                        if let Some(s) = text {
-                            s.push_str(name);
-                        }
-                    } else {
-                        if !self.map.contains_key(name) {
-                            // A type that no longer exists may be given by
-                            // a kABI rule.
-                            let exp = self.replacement(name)?.ok_or_else(|| {
-                                Error::new(format!("unknown type reference {name} in {symbol}"))
-                            })?;
-                            self.add(name.clone(), exp, None);
-                        }
-                        let e = self.map[name].clone();
-                        seen.insert(name.clone());
-                        self.version(&e, crc, text, seen, symbol, depth + 1)?;
-                    }
+                continue;
+            };
+            let (a, b) = (a as usize, b as usize);
+            let before = &e.text[at..a];
+            crc.update(before.as_bytes());
+            if let Some(t) = text.as_deref_mut() {
+                t.push_str(before);
+            }
+            let name = &e.text[a..b];
+            let target = self.lookup(name, symbol)?;
+            if seen.insert(Rc::as_ptr(&target)) {
+                if stack.len() > MAX_DEPTH {
+                    return Err(Error::new(format!(
+                        "type references nested too deeply in {symbol}"
+                    )));
                 }
+                stack.push((e.clone(), r + 1, b));
+                stack.push((target, 0, 0));
+            } else {
+                crc.update(name.as_bytes());
+                if let Some(t) = text.as_deref_mut() {
+                    t.push_str(name);
+                }
+                stack.push((e, r + 1, b));
             }
         }
         Ok(())
@@ -292,8 +312,7 @@ impl<'r> TypeMap<'r> {
                 let name = sym.name.clone();
                 let mut crc = crc32fast::Hasher::new();
                 let mut text = out.versions.as_ref().map(|_| String::new());
-                let mut seen = HashSet::new();
-                self.version(&exp, &mut crc, &mut text.as_mut(), &mut seen, &name, 0)?;
+                self.version(&Rc::new(exp.clone()), &mut crc, text.as_mut(), &name)?;
                 warnings.extend(syms.set_crc(i, crc.finalize()));
                 if let (Some(v), Some(t)) = (out.versions.as_deref_mut(), text) {
                     v.push_str(&name);
@@ -311,7 +330,7 @@ impl<'r> TypeMap<'r> {
             let mut names: Vec<&String> = self.map.keys().collect();
             names.sort();
             for n in names {
-                lines.push(format!("{n} {}\n", self.map[n].render()));
+                lines.push(format!("{n} {}\n", self.map[n].text));
             }
         }
         for name in &self.ties {

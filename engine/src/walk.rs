@@ -17,8 +17,10 @@ use gimli::DwTag;
 use ksymrules_grammar::ast::Action;
 use ksymrules_grammar::model::{Builtin, ChildArm, Cond, Expr, Field, Op, Rules, Template};
 use ksymrules_grammar::names::{tag_name, AttrClass};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// Deepest nesting of DIEs the walk follows before giving up (malformed
 /// or hostile input; real kernels stay far below).
@@ -57,7 +59,7 @@ impl Dumper {
 /// One symbol's walk state.
 struct Walk {
     /// Expand-once DIEs already expanded for this symbol.
-    expanded: HashSet<DieId>,
+    expanded: FxHashSet<DieId>,
     /// Whether the DIE being built may expand (false once an expand-once
     /// type is met again).
     expand: bool,
@@ -74,7 +76,7 @@ struct Walk {
 impl Walk {
     fn new() -> Self {
         Walk {
-            expanded: HashSet::new(),
+            expanded: FxHashSet::default(),
             expand: true,
             first_item: false,
             depth: 0,
@@ -148,6 +150,11 @@ pub struct Walker<'a, 'r> {
     files: HashMap<(Option<usize>, u64), String>,
     /// Re-entered (DIE, state) pairs, checked once they are complete.
     reentered: Vec<(DieId, State, EntryId)>,
+    /// Per entry: the expand-once DIEs a replay visits, in order (see
+    /// `replay`), with the die-map generation it was computed in.
+    visits: FxHashMap<EntryId, (u64, Rc<[DieId]>)>,
+    /// How many times a DIE was described (for `--debug`).
+    pub visits_made: u64,
 }
 
 impl<'a, 'r> Walker<'a, 'r> {
@@ -174,6 +181,8 @@ impl<'a, 'r> Walker<'a, 'r> {
             resolved: vec![false; dwarf.units.len()],
             files: HashMap::new(),
             reentered: Vec::new(),
+            visits: FxHashMap::default(),
+            visits_made: 0,
         }
     }
 
@@ -432,7 +441,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             union: None,
         };
         self.run_ops(&mut walk, &mut ctx, &template.ops)?;
-        self.map.entry_mut(id).state = State::Symbol;
+        self.map.complete(id, State::Symbol);
         if let Some(d) = &mut self.dump {
             d.end_symbol();
         }
@@ -454,6 +463,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             )));
         }
         walk.depth += 1;
+        self.visits_made += 1;
         let locals = walk.locals.len();
         let result = self.process_type_inner(walk, parent, die);
         walk.locals.truncate(locals);
@@ -467,8 +477,10 @@ impl<'a, 'r> Walker<'a, 'r> {
         parent: Option<EntryId>,
         die: DieId,
     ) -> Result<(), Error> {
-        let (ui, entry) = self.dwarf.entry(die)?;
-        let tag = entry.tag();
+        let tag = match self.map.tag(die) {
+            Some(tag) => tag,
+            None => self.dwarf.tag(die)?.1,
+        };
         let saved_expand = walk.expand;
         let mut want = State::Complete;
         if self.rules.is_expanded_once(tag) {
@@ -491,14 +503,13 @@ impl<'a, 'r> Walker<'a, 'r> {
                     tag_name(tag)
                 )));
             };
-            if self.map.is_building(die, want) {
-                let newest = self.map.create(die, want, tag);
-                self.reentered.push((die, want, newest));
-                self.build(walk, ui, die, entry, template, newest, want)?;
-            } else {
-                let id = self.map.create(die, want, tag);
-                self.build(walk, ui, die, entry, template, id, want)?;
+            let reentered = self.map.is_building(die, want);
+            let id = self.map.create(die, want, tag);
+            if reentered {
+                self.reentered.push((die, want, id));
             }
+            let (ui, entry) = self.dwarf.entry(die)?;
+            self.build(walk, ui, die, entry, template, id, want)?;
         }
         if let Some(p) = parent {
             self.map.add_die(p, die);
@@ -527,13 +538,29 @@ impl<'a, 'r> Walker<'a, 'r> {
             union: None,
         };
         self.run_ops(walk, &mut ctx, &template.ops)?;
-        self.map.entry_mut(id).state = want;
+        self.map.complete(id, want);
         Ok(())
     }
 
     /// Visits a cached string again: its text goes to the dump, its DIEs
     /// are walked (which may build strings they need in this symbol).
+    ///
+    /// Without a dump, only the expand-once DIEs matter: any other DIE met
+    /// in a replay already has its complete entry (it was described when
+    /// the replayed entry was built, and a DIE re-entered then got an inner
+    /// entry that completed), so describing it again only replays that
+    /// entry in turn; it marks nothing and builds nothing. So the replay
+    /// visits the flattened list of expand-once DIEs, in the order the full
+    /// walk would meet them, which gives exactly the same marks and builds.
     fn replay(&mut self, walk: &mut Walk, id: EntryId) -> Result<(), Error> {
+        if self.dump.is_none() {
+            if let Some(visits) = self.visits_of(id) {
+                for &d in visits.iter() {
+                    self.process_type(walk, None, d)?;
+                }
+                return Ok(());
+            }
+        }
         let n = self.map.entry(id).frags.len();
         for i in 0..n {
             match &self.map.entry(id).frags[i] {
@@ -553,22 +580,79 @@ impl<'a, 'r> Walker<'a, 'r> {
         Ok(())
     }
 
+    /// The expand-once DIEs a replay of `id` meets, in order, memoized;
+    /// `None` when some other DIE met has no complete entry (then the
+    /// replay walks every fragment).
+    fn visits_of(&mut self, id: EntryId) -> Option<Rc<[DieId]>> {
+        let generation = self.map.generation;
+        if let Some((g, v)) = self.visits.get(&id) {
+            if *g == generation {
+                return Some(v.clone());
+            }
+        }
+        const MAX_VISITS: usize = 1 << 20;
+        let mut out = Vec::new();
+        let mut stack = vec![(id, 0usize)];
+        while let Some((e, i)) = stack.pop() {
+            let frags = &self.map.entry(e).frags;
+            let Some(f) = frags.get(i) else { continue };
+            stack.push((e, i + 1));
+            let &Frag::Die(d) = f else { continue };
+            let tag = self.map.tag(d)?;
+            if self.rules.is_expanded_once(tag) {
+                out.push(d);
+                if out.len() > MAX_VISITS {
+                    return None;
+                }
+            } else {
+                let c = self.map.get(d, State::Complete)?;
+                if stack.len() > MAX_DEPTH {
+                    return None;
+                }
+                match self.visits.get(&c) {
+                    Some((g, v)) if *g == generation => out.extend(v.iter().copied()),
+                    _ => stack.push((c, 0)),
+                }
+            }
+        }
+        let v: Rc<[DieId]> = out.into();
+        self.visits.insert(id, (generation, v.clone()));
+        Some(v)
+    }
+
     /// After the walk: a DIE re-entered while it was being built got two
     /// strings, and the inner one is used. Say so when they differ.
     fn check_reentries(&mut self) {
+        if self.reentered.is_empty() {
+            return;
+        }
+        let keys: HashSet<(DieId, State)> =
+            self.reentered.iter().map(|&(d, st, _)| (d, st)).collect();
+        let mut by_key: HashMap<(DieId, State), Vec<EntryId>> = HashMap::new();
+        for (id, e) in self.map.entries.iter().enumerate() {
+            if keys.contains(&(e.die, e.state)) {
+                by_key
+                    .entry((e.die, e.state))
+                    .or_default()
+                    .push(id as EntryId);
+            }
+        }
         let mut seen = HashSet::new();
-        for &(die, state, inner) in &self.reentered {
+        for &(die, state, _) in &self.reentered {
             if !seen.insert((die, state)) {
                 continue;
             }
-            let used = self.map.get(die, state);
+            let Some(used) = self.map.get(die, state) else {
+                continue;
+            };
             let entries = &self.map.entries;
-            let differs = entries
-                .iter()
-                .filter(|e| e.die == die && e.state == state)
-                .any(|e| e.frags != entries[inner as usize].frags);
-            if differs && used.is_some() {
-                let e = &entries[inner as usize];
+            let used_frags = &entries[used as usize].frags;
+            let differs = by_key.get(&(die, state)).is_some_and(|ids| {
+                ids.iter()
+                    .any(|&id| entries[id as usize].frags != *used_frags)
+            });
+            if differs {
+                let e = &entries[used as usize];
                 let what = match &e.fqn {
                     Some(n) if !n.is_empty() => format!("{} {n}", tag_name(e.tag)),
                     _ => tag_name(e.tag),
