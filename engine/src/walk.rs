@@ -155,6 +155,8 @@ pub struct Walker<'a, 'r> {
     visits: FxHashMap<EntryId, (u64, Rc<[DieId]>)>,
     /// How many times a DIE was described (for `--debug`).
     pub visits_made: u64,
+    /// Replays can be skipped entirely (see `replays_matter`).
+    skip_replays: bool,
 }
 
 impl<'a, 'r> Walker<'a, 'r> {
@@ -183,6 +185,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             reentered: Vec::new(),
             visits: FxHashMap::default(),
             visits_made: 0,
+            skip_replays: !dump && !replays_matter(rules, stable),
         }
     }
 
@@ -494,7 +497,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             }
         }
         if let Some(id) = self.map.get(die, want) {
-            self.replay(walk, id)?;
+            if !self.skip_replays {
+                self.replay(walk, id)?;
+            }
         } else {
             let rules = self.rules;
             let Some(template) = rules.types.get(&tag) else {
@@ -999,7 +1004,124 @@ impl<'a, 'r> Walker<'a, 'r> {
     }
 }
 
+/// Whether replays can change the output (without a dump).
+///
+/// A replay builds nothing but unexpanded strings of expand-once types, and
+/// otherwise only marks types as expanded for the symbol; a mark decides
+/// whether a later visit wants the complete or the unexpanded string, and
+/// the complete one exists in both cases (a mark means it was reached
+/// before). So with or without replays the same complete strings are built,
+/// in the same order, with the same content; only unexpanded strings
+/// differ, and those never reach the output when the complete string of the
+/// same DIE exists. That holds as long as building an unexpanded string
+/// describes no other DIE and sets no variable, which is checked here on
+/// the rules (with `--stable` known; other conditions may go either way).
+pub fn replays_matter(rules: &Rules, stable: bool) -> bool {
+    rules
+        .expand_tags
+        .iter()
+        .filter_map(|t| rules.types.get(t))
+        .any(|t| !unexpanded_is_pure(&t.ops, stable))
+}
+
+/// A condition's value when `expanded` is false and `stable` is known.
+fn static_value(c: &Cond, stable: bool) -> Option<bool> {
+    match c {
+        Cond::Expanded => Some(false),
+        Cond::Stable => Some(stable),
+        Cond::Not(c) => static_value(c, stable).map(|v| !v),
+        Cond::And(cs) => {
+            let vals: Vec<_> = cs.iter().map(|c| static_value(c, stable)).collect();
+            if vals.contains(&Some(false)) {
+                Some(false)
+            } else if vals.iter().all(|v| *v == Some(true)) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        Cond::Or(cs) => {
+            let vals: Vec<_> = cs.iter().map(|c| static_value(c, stable)).collect();
+            if vals.contains(&Some(true)) {
+                Some(true)
+            } else if vals.iter().all(|v| *v == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+fn expr_describes(e: &Expr) -> bool {
+    match e {
+        Expr::Field(f) => f.is_reference(),
+        Expr::Add(a, b) | Expr::Sub(a, b) => expr_describes(a) || expr_describes(b),
+        Expr::Func(_, args) => args.iter().any(expr_describes),
+        Expr::Int(_) | Expr::Str(_) | Expr::Var(_) => false,
+    }
+}
+
+/// Whether these pieces, run for an unexpanded DIE, describe no DIE and
+/// set no variable.
+fn unexpanded_is_pure(ops: &[Op], stable: bool) -> bool {
+    ops.iter().all(|op| match op {
+        Op::Text(_) | Op::Break(_) => true,
+        Op::Field(f) => !f.is_reference(),
+        Op::Value(e) => !expr_describes(e),
+        Op::Separator(body) => unexpanded_is_pure(body, stable),
+        Op::Children(arms) => arms.iter().all(|a| !matches!(a.action, Action::Describe)),
+        Op::SetVar(..) | Op::LetVar(..) | Op::ClearVar(_) => false,
+        Op::If(arms, otherwise) => {
+            for (cond, body) in arms {
+                match static_value(cond, stable) {
+                    Some(false) => continue,
+                    Some(true) => return unexpanded_is_pure(body, stable),
+                    None => {
+                        if !unexpanded_is_pure(body, stable) {
+                            return false;
+                        }
+                    }
+                }
+            }
+            unexpanded_is_pure(otherwise, stable)
+        }
+    })
+}
+
 /// The tag of a DIE, for callers outside the walk.
 pub fn tag_of(dwarf: &Dwarf<'_>, die: DieId) -> Result<DwTag, Error> {
     Ok(dwarf.entry(die)?.1.tag())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replays_matter_only_where_unexpanded_strings_can_describe_dies() {
+        let rules = ksymrules_grammar::default_rules();
+        // Plain default rules: an unexpanded aggregate prints only its name.
+        assert!(!replays_matter(&rules, false));
+        // --stable: a kABI placeholder union describes its placeholder and
+        // sets $renamed even when not expanded.
+        assert!(replays_matter(&rules, true));
+        // A rule that describes the members of an unexpanded structure.
+        let eager = ksymrules_grammar::load_str(
+            "eager.rules",
+            "ksymrules 1\ninclude \"default\"\n\
+             type structure_type { \"structure_type\" children(member) }\n",
+        )
+        .unwrap();
+        assert!(replays_matter(&eager, false));
+        // Describing only when expanded is fine.
+        let lazy = ksymrules_grammar::load_str(
+            "lazy.rules",
+            "ksymrules 1\ninclude \"default\"\n\
+             type structure_type { \"s\" if expanded { children(member) } }\n",
+        )
+        .unwrap();
+        assert!(!replays_matter(&lazy, false));
+    }
 }
