@@ -22,11 +22,23 @@ pub enum State {
     Symbol,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A DIE's index in the die map (dense, unlike its offset).
+pub type SlotId = u32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Frag {
+    /// Text: a range of the die map's text arena.
+    Text(u32, u32),
+    Break(i8),
+    Die(SlotId),
+}
+
+/// A fragment with its text resolved, for comparing strings.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FragView {
     Text(String),
     Break(i8),
-    Die(DieId),
+    Die(SlotId),
 }
 
 #[derive(Debug)]
@@ -45,6 +57,7 @@ pub type EntryId = u32;
 /// of each state are being built.
 #[derive(Debug, Default, Clone, Copy)]
 struct Slot {
+    die: DieId,
     newest: [Option<EntryId>; 3],
     building: [u16; 3],
     tag: Option<DwTag>,
@@ -62,23 +75,52 @@ fn slot_index(state: State) -> usize {
 #[derive(Debug, Default)]
 pub struct DieMap {
     pub entries: Vec<Entry>,
-    slots: FxHashMap<DieId, Slot>,
+    slots: Vec<Slot>,
+    index: FxHashMap<DieId, SlotId>,
+    /// The text of every fragment.
+    text: String,
     /// Bumped whenever a newer entry replaces the one a lookup used to
     /// find, so that anything derived from lookups can be recomputed.
     pub generation: u64,
 }
 
 impl DieMap {
+    /// The slot of a DIE that has (or had) an entry.
+    pub fn slot_of(&self, die: DieId) -> Option<SlotId> {
+        self.index.get(&die).copied()
+    }
+
+    fn slot_mut(&mut self, die: DieId) -> &mut Slot {
+        let next = self.slots.len() as SlotId;
+        let i = *self.index.entry(die).or_insert(next);
+        if i == next {
+            self.slots.push(Slot {
+                die,
+                ..Slot::default()
+            });
+        }
+        &mut self.slots[i as usize]
+    }
+
+    /// The DIE of a slot.
+    pub fn die_of(&self, slot: SlotId) -> DieId {
+        self.slots[slot as usize].die
+    }
+
     /// The newest (by creation) finished entry for `die` in `state`.
     pub fn get(&self, die: DieId, state: State) -> Option<EntryId> {
-        self.slots.get(&die)?.newest[slot_index(state)]
+        self.get_slot(self.slot_of(die)?, state)
+    }
+
+    /// The same, by slot.
+    pub fn get_slot(&self, slot: SlotId, state: State) -> Option<EntryId> {
+        self.slots[slot as usize].newest[slot_index(state)]
     }
 
     /// Whether an entry for (`die`, `state`) is being built right now.
     pub fn is_building(&self, die: DieId, state: State) -> bool {
-        self.slots
-            .get(&die)
-            .is_some_and(|s| s.building[slot_index(state)] > 0)
+        self.slot_of(die)
+            .is_some_and(|s| self.slots[s as usize].building[slot_index(state)] > 0)
     }
 
     /// A new, incomplete entry to be built into `state`.
@@ -91,7 +133,7 @@ impl DieMap {
             fqn: None,
             frags: Vec::new(),
         });
-        let slot = self.slots.entry(die).or_default();
+        let slot = self.slot_mut(die);
         slot.building[slot_index(state)] += 1;
         slot.tag = Some(tag);
         id
@@ -99,14 +141,20 @@ impl DieMap {
 
     /// The tag of a DIE that has an entry.
     pub fn tag(&self, die: DieId) -> Option<DwTag> {
-        self.slots.get(&die)?.tag
+        self.slots[self.slot_of(die)? as usize].tag
+    }
+
+    /// The tag of a slot's DIE.
+    pub fn slot_tag(&self, slot: SlotId) -> Option<DwTag> {
+        self.slots[slot as usize].tag
     }
 
     /// Marks an entry built, in `state` (the state it was created for).
     pub fn complete(&mut self, id: EntryId, state: State) {
         let e = &mut self.entries[id as usize];
         e.state = state;
-        let slot = self.slots.entry(e.die).or_default();
+        let die = e.die;
+        let slot = self.slot_mut(die);
         let i = slot_index(state);
         slot.building[i] = slot.building[i].saturating_sub(1);
         // The newest entry wins even when an older one finishes later (a
@@ -129,14 +177,41 @@ impl DieMap {
         &mut self.entries[id as usize]
     }
 
-    /// Appends text, merging it with text just before it.
+    /// Appends text, merging it with text just before it when that text
+    /// ends the arena.
     pub fn add_text(&mut self, id: EntryId, s: &str) {
+        let end = self.text.len() as u32;
         let frags = &mut self.entries[id as usize].frags;
-        if let Some(Frag::Text(t)) = frags.last_mut() {
-            t.push_str(s);
-        } else {
-            frags.push(Frag::Text(s.to_string()));
+        match frags.last_mut() {
+            Some(Frag::Text(start, len)) if *start + *len == end => *len += s.len() as u32,
+            _ => frags.push(Frag::Text(end, s.len() as u32)),
         }
+        self.text.push_str(s);
+    }
+
+    /// A text fragment's text.
+    pub fn text(&self, start: u32, len: u32) -> &str {
+        &self.text[start as usize..(start + len) as usize]
+    }
+
+    /// An entry's fragments with their text (adjacent text joined), for
+    /// comparing strings.
+    pub fn view(&self, id: EntryId) -> Vec<FragView> {
+        let mut out: Vec<FragView> = Vec::new();
+        for f in &self.entries[id as usize].frags {
+            match *f {
+                Frag::Text(a, n) => {
+                    let t = self.text(a, n);
+                    match out.last_mut() {
+                        Some(FragView::Text(prev)) => prev.push_str(t),
+                        _ => out.push(FragView::Text(t.to_string())),
+                    }
+                }
+                Frag::Break(b) => out.push(FragView::Break(b)),
+                Frag::Die(d) => out.push(FragView::Die(d)),
+            }
+        }
+        out
     }
 
     pub fn add_break(&mut self, id: EntryId, n: i8) {
@@ -144,14 +219,15 @@ impl DieMap {
     }
 
     pub fn add_die(&mut self, id: EntryId, die: DieId) {
-        self.entries[id as usize].frags.push(Frag::Die(die));
+        let slot = self.slot_of(die).expect("a described DIE has an entry");
+        self.entries[id as usize].frags.push(Frag::Die(slot));
     }
 
-    /// The entry a reference to `die` is assembled from: complete if
-    /// there is one, else unexpanded.
-    pub fn resolve(&self, die: DieId) -> Option<EntryId> {
-        self.get(die, State::Complete)
-            .or_else(|| self.get(die, State::Unexpanded))
+    /// The entry a reference to a slot's DIE is assembled from: complete
+    /// if there is one, else unexpanded.
+    pub fn resolve(&self, slot: SlotId) -> Option<EntryId> {
+        self.get_slot(slot, State::Complete)
+            .or_else(|| self.get_slot(slot, State::Unexpanded))
     }
 }
 
@@ -173,29 +249,33 @@ mod tests {
         m.complete(outer, State::Complete);
         assert!(!m.is_building(7, State::Complete));
         assert_eq!(m.get(7, State::Complete), Some(inner));
-        assert_eq!(m.resolve(7), Some(inner));
-        assert_eq!(m.resolve(8), None);
+        assert_eq!(m.resolve(m.slot_of(7).unwrap()), Some(inner));
+        assert_eq!(m.slot_of(8), None);
     }
 
     #[test]
     fn text_merges_but_breaks_and_dies_do_not() {
         let mut m = DieMap::default();
         let e = m.create(1, State::Complete, gimli::DW_TAG_member);
+        let c = m.create(5, State::Complete, gimli::DW_TAG_base_type);
         m.add_text(e, "member ");
         m.add_text(e, "");
+        m.add_text(c, "base_type int");
         m.add_die(e, 5);
         m.add_text(e, " x");
         m.add_break(e, 0);
         m.add_text(e, "");
         assert_eq!(
-            m.entry(e).frags,
+            m.view(e),
             [
-                Frag::Text("member ".into()),
-                Frag::Die(5),
-                Frag::Text(" x".into()),
-                Frag::Break(0),
-                Frag::Text(String::new()),
+                FragView::Text("member ".into()),
+                FragView::Die(m.slot_of(5).unwrap()),
+                FragView::Text(" x".into()),
+                FragView::Break(0),
+                FragView::Text(String::new()),
             ]
         );
+        assert_eq!(m.view(c), [FragView::Text("base_type int".into())]);
+        assert_eq!(m.die_of(m.slot_of(5).unwrap()), 5);
     }
 }

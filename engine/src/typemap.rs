@@ -121,7 +121,7 @@ impl<'r> TypeMap<'r> {
         let frags = &dies.entry(id).frags;
         for (i, f) in frags.iter().enumerate() {
             match f {
-                Frag::Text(s) => out.text(s),
+                &Frag::Text(a, n) => out.text(dies.text(a, n)),
                 Frag::Break(_) => {
                     // Consecutive breaks make one space.
                     if !matches!(frags.get(i + 1), Some(Frag::Break(_))) {

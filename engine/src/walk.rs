@@ -568,18 +568,21 @@ impl<'a, 'r> Walker<'a, 'r> {
         }
         let n = self.map.entry(id).frags.len();
         for i in 0..n {
-            match &self.map.entry(id).frags[i] {
-                Frag::Text(s) => {
+            match self.map.entry(id).frags[i] {
+                Frag::Text(a, n) => {
                     if let Some(d) = &mut self.dump {
-                        d.text(s);
+                        d.text(self.map.text(a, n));
                     }
                 }
-                &Frag::Break(b) => {
+                Frag::Break(b) => {
                     if let Some(d) = &mut self.dump {
                         d.brk(b);
                     }
                 }
-                &Frag::Die(child) => self.process_type(walk, None, child)?,
+                Frag::Die(slot) => {
+                    let child = self.map.die_of(slot);
+                    self.process_type(walk, None, child)?
+                }
             }
         }
         Ok(())
@@ -602,15 +605,15 @@ impl<'a, 'r> Walker<'a, 'r> {
             let frags = &self.map.entry(e).frags;
             let Some(f) = frags.get(i) else { continue };
             stack.push((e, i + 1));
-            let &Frag::Die(d) = f else { continue };
-            let tag = self.map.tag(d)?;
+            let &Frag::Die(slot) = f else { continue };
+            let tag = self.map.slot_tag(slot)?;
             if self.rules.is_expanded_once(tag) {
-                out.push(d);
+                out.push(self.map.die_of(slot));
                 if out.len() > MAX_VISITS {
                     return None;
                 }
             } else {
-                let c = self.map.get(d, State::Complete)?;
+                let c = self.map.get_slot(slot, State::Complete)?;
                 if stack.len() > MAX_DEPTH {
                     return None;
                 }
@@ -651,11 +654,10 @@ impl<'a, 'r> Walker<'a, 'r> {
                 continue;
             };
             let entries = &self.map.entries;
-            let used_frags = &entries[used as usize].frags;
-            let differs = by_key.get(&(die, state)).is_some_and(|ids| {
-                ids.iter()
-                    .any(|&id| entries[id as usize].frags != *used_frags)
-            });
+            let used_frags = self.map.view(used);
+            let differs = by_key
+                .get(&(die, state))
+                .is_some_and(|ids| ids.iter().any(|&id| self.map.view(id) != used_frags));
             if differs {
                 let e = &entries[used as usize];
                 let what = match &e.fqn {
