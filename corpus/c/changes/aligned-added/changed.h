@@ -1,0 +1,9 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+struct s {
+	long a __attribute__((aligned(16)));
+	long b;
+};
+
+#endif

@@ -1,0 +1,12 @@
+#include "export.h"
+
+typedef struct {
+	int a;
+	long b;
+} cfg_t;
+
+int cfg_use(cfg_t *p)
+{
+	return p->a;
+}
+EXPORT(cfg_use);

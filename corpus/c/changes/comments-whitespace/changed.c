@@ -1,0 +1,10 @@
+#include "export.h"
+#include "changed.h"
+
+/* exported */
+int   s_use ( struct s * p )
+{
+	return (int)sizeof(*p);
+}
+
+EXPORT( s_use );

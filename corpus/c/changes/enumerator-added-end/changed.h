@@ -1,0 +1,10 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+enum e {
+	E_A,
+	E_B,
+	E_C,
+};
+
+#endif

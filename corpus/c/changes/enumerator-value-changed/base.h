@@ -1,0 +1,9 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+enum e {
+	E_A,
+	E_B = 2,
+};
+
+#endif

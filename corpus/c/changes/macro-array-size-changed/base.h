@@ -1,0 +1,10 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+#define NAME_LEN 8
+
+struct s {
+	char name[NAME_LEN];
+};
+
+#endif

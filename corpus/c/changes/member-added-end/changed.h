@@ -1,0 +1,10 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+struct s {
+	int a;
+	long b;
+	short c;
+};
+
+#endif

@@ -1,0 +1,11 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+typedef unsigned int u32;
+
+struct s {
+	int a;
+	unsigned int b;
+};
+
+#endif

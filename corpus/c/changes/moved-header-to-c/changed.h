@@ -1,0 +1,6 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+struct s;
+
+#endif

@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(int a, long b)
+{
+	return a + (int)b;
+}
+EXPORT(f);

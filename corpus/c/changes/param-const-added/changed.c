@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(const int a)
+{
+	return a;
+}
+EXPORT(f);

@@ -1,0 +1,8 @@
+#include "export.h"
+#include "changed.h"
+
+int f(int m)
+{
+	return m;
+}
+EXPORT(f);

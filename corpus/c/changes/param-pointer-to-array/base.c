@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(int *v)
+{
+	return v[0];
+}
+EXPORT(f);

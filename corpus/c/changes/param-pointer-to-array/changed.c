@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(int v[4])
+{
+	return v[0];
+}
+EXPORT(f);

@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(int count)
+{
+	return count;
+}
+EXPORT(f);

@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(int n)
+{
+	return n;
+}
+EXPORT(f);

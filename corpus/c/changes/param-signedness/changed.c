@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(unsigned int a)
+{
+	return (int)a;
+}
+EXPORT(f);

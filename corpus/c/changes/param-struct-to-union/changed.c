@@ -1,0 +1,8 @@
+#include "export.h"
+#include "changed.h"
+
+int f(union pair *p)
+{
+	return p != 0;
+}
+EXPORT(f);

@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(int a)
+{
+	return a;
+}
+EXPORT(f);

@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(long a)
+{
+	return (int)a;
+}
+EXPORT(f);

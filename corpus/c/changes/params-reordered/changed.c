@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(long b, int a)
+{
+	return a + (int)b;
+}
+EXPORT(f);

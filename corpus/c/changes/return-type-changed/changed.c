@@ -1,0 +1,7 @@
+#include "export.h"
+
+long f(int a)
+{
+	return a;
+}
+EXPORT(f);

@@ -1,0 +1,8 @@
+#include "export.h"
+#include "changed.h"
+
+int s_use(union s *p)
+{
+	return (int)sizeof(*p);
+}
+EXPORT(s_use);

@@ -1,0 +1,9 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+union s {
+	int a;
+	long b;
+};
+
+#endif

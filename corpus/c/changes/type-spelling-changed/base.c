@@ -1,0 +1,7 @@
+#include "export.h"
+
+unsigned f(long a)
+{
+	return (unsigned)a;
+}
+EXPORT(f);

@@ -1,0 +1,6 @@
+#ifndef TYPES_H
+#define TYPES_H
+
+typedef int myint;
+
+#endif

@@ -1,0 +1,4 @@
+#include "export.h"
+
+const int limit = 4;
+EXPORT(limit);

@@ -1,0 +1,4 @@
+#include "export.h"
+
+int counter;
+EXPORT(counter);

@@ -1,0 +1,4 @@
+#include "export.h"
+
+long counter;
+EXPORT(counter);

@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f(void)
+{
+	return 0;
+}
+EXPORT(f);

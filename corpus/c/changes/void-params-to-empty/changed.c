@@ -1,0 +1,7 @@
+#include "export.h"
+
+int f()
+{
+	return 0;
+}
+EXPORT(f);
