@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# ksymrules benchmark: wall time, CPU time and peak RSS per input, a bare gimli
+# pass over the same file (the floor), and seconds per MB of .debug_info and
+# per export, inputs ordered by size.
+#
+#   bench/run.sh            the golden-ko modules (../shared/golden-ko)
+#   bench/run.sh --fetch    also sunrpc.ko and vmlinux of Debian's 6.1 cloud
+#                           kernel: downloads linux-image-<release>-cloud-amd64-dbg
+#                           (about 280 MB) with `apt-get download` into
+#                           $KSYMRULES_BENCH_CACHE (default ~/.cache/ksymrules-bench)
+#                           once, and extracts the two files from it
+#
+# Each input is run $RUNS times (default 3); the fastest run is printed.
+# Timings are for this machine and its load: the benchmark prints, it never
+# asserts. Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fetch=0
+[ "${1:-}" = "--fetch" ] && fetch=1
+runs=${RUNS:-3}
+release=${KSYMRULES_BENCH_RELEASE:-6.1.0-56}
+cache=${KSYMRULES_BENCH_CACHE:-$HOME/.cache/ksymrules-bench}
+shared=${KSYMRULES_SHARED:-../shared}
+
+cargo build --release -q -p ksymrules -p ksymrules-engine --example bare_pass
+bin=target/release/ksymrules
+bare=target/release/examples/bare_pass
+
+inputs=() # "name|object|symbol-list"
+for d in "$shared"/golden-ko/*/; do
+	[ -f "$d/input.o" ] && inputs+=("$(basename "$d")|$d/input.o|$d/symbols")
+done
+
+if [ $fetch = 1 ]; then
+	pkg=linux-image-$release-cloud-amd64-dbg
+	mkdir -p "$cache"
+	deb=$(ls "$cache"/"$pkg"_*.deb 2>/dev/null | head -n 1 || true)
+	if [ -z "$deb" ]; then
+		echo "downloading $pkg into $cache (apt-get download)" >&2
+		(cd "$cache" && apt-get download "$pkg" >&2)
+		deb=$(ls "$cache"/"$pkg"_*.deb | head -n 1)
+	fi
+	x=$cache/extract-$release
+	if [ ! -d "$x" ]; then
+		mkdir -p "$x"
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$x" --wildcards \
+			"./usr/lib/debug/boot/vmlinux-$release-cloud-amd64" '*/net/sunrpc/sunrpc.ko'
+	fi
+	vmlinux=$x/usr/lib/debug/boot/vmlinux-$release-cloud-amd64
+	sunrpc=$(find "$x" -name sunrpc.ko | head -n 1)
+	for f in "$sunrpc" "$vmlinux"; do
+		# kbuild's export list: the __ksymtab_ symbols.
+		[ -f "$f.syms" ] || nm "$f" | sed -n 's/.* __ksymtab_\(.*\)/\1/p' > "$f.syms"
+	done
+	inputs+=("sunrpc.ko|$sunrpc|$sunrpc.syms" "vmlinux|$vmlinux|$vmlinux.syms")
+fi
+
+# Size of .debug_info in bytes.
+debug_info_size() {
+	local hex
+	hex=$(readelf -S --wide "$1" | sed 's/^ *\[ *[0-9]*\] *//' | awk '$1 == ".debug_info" { print $5 }' | head -n 1)
+	echo $((16#${hex:-0}))
+}
+
+# Fastest of $runs runs of a command: prints "wall cpu rss_kb".
+measure() {
+	local best=""
+	for _ in $(seq "$runs"); do
+		local t out
+		out=$(mktemp)
+		/usr/bin/time -o "$out" -f "%e %U %S %M" "$@" >/dev/null 2>&1
+		t=$(tail -n 1 "$out" | awk '{ printf "%.2f %.2f %d\n", $1, $2 + $3, $4 }')
+		rm -f "$out"
+		if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { split(a, x); split(b, y); exit !(x[1] < y[1]) }'; then
+			best=$t
+		fi
+	done
+	echo "$best"
+}
+
+rows=()
+for entry in "${inputs[@]}"; do
+	IFS='|' read -r name obj syms <<<"$entry"
+	size=$(debug_info_size "$obj")
+	exports=$(wc -l <"$syms")
+	tmp=$(mktemp)
+	read -r wall cpu rss < <(measure sh -c "$bin -T $tmp $obj < $syms")
+	read -r bwall bcpu brss < <(measure "$bare" "$obj")
+	rm -f "$tmp"
+	rows+=("$size|$name|$exports|$wall|$cpu|$rss|$bwall|$brss")
+done
+
+printf '%-12s %9s %8s %8s %8s %9s %8s %9s %8s %10s %10s\n' \
+	input debug_info exports wall_s cpu_s peak_MB floor_s floor_MB x_floor s_per_MB ms_per_exp
+printf '%s\n' "${rows[@]}" | sort -n | while IFS='|' read -r size name exports wall cpu rss bwall brss; do
+	awk -v n="$name" -v s="$size" -v e="$exports" -v w="$wall" -v c="$cpu" -v r="$rss" \
+		-v bw="$bwall" -v br="$brss" 'BEGIN {
+		mb = s / 1048576
+		xf = (bw > 0 ? sprintf("%.1f", w / bw) : "-")
+		printf "%-12s %8.1fM %8d %8.2f %8.2f %9.0f %8.2f %9.0f %8s %10.3f %10.2f\n",
+			n, mb, e, w, c, r / 1024, bw, br / 1024, xf,
+			(mb > 0 ? w / mb : 0), (e > 0 ? 1000 * w / e : 0)
+	}'
+done
+echo "(wall and CPU seconds: fastest of $runs runs; floor: a bare gimli pass over every DIE,"
+echo " attribute and name of the same file; x_floor = wall / floor wall)"
