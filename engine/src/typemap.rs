@@ -8,7 +8,7 @@ use crate::stable::Kabi;
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
 use ksymrules_grammar::Rules;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 /// Deepest nesting of unnamed strings (or of references while expanding a
@@ -60,6 +60,70 @@ impl Expansion {
             out.push((false, &self.text[at..]));
         }
         out.into_iter()
+    }
+}
+
+/// A reference whose name is not (yet) in the type map.
+const UNKNOWN: u32 = u32::MAX;
+
+/// The type map numbered for the version pass.
+#[derive(Default)]
+struct Index {
+    exps: Vec<Rc<Expansion>>,
+    /// Per string: the numbers of the types it refers to, in order.
+    refs: Vec<Box<[u32]>>,
+    by_name: FxHashMap<String, u32>,
+    /// Per type: the last symbol (epoch) whose version expanded it.
+    seen: Vec<u32>,
+    epoch: u32,
+}
+
+impl Index {
+    fn resolve(&self, e: &Expansion) -> Box<[u32]> {
+        e.refs
+            .iter()
+            .map(|&(a, b)| {
+                let name = &e.text[a as usize..b as usize];
+                self.by_name.get(name).copied().unwrap_or(UNKNOWN)
+            })
+            .collect()
+    }
+}
+
+/// A CRC-32 fed through a buffer: version strings come in many short
+/// pieces, and the CRC is fastest over long runs.
+struct CrcBuffer {
+    crc: crc32fast::Hasher,
+    buf: Vec<u8>,
+}
+
+impl Default for CrcBuffer {
+    fn default() -> Self {
+        CrcBuffer {
+            crc: crc32fast::Hasher::new(),
+            buf: Vec::with_capacity(CRC_CHUNK),
+        }
+    }
+}
+
+const CRC_CHUNK: usize = 1 << 16;
+
+impl CrcBuffer {
+    fn update(&mut self, bytes: &[u8]) {
+        if self.buf.len() + bytes.len() > CRC_CHUNK {
+            self.crc.update(&self.buf);
+            self.buf.clear();
+            if bytes.len() > CRC_CHUNK {
+                self.crc.update(bytes);
+                return;
+            }
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn finalize(mut self) -> u32 {
+        self.crc.update(&self.buf);
+        self.crc.finalize()
     }
 }
 
@@ -222,35 +286,67 @@ impl<'r> TypeMap<'r> {
         Ok(())
     }
 
-    /// The type map's string for a reference, or a kABI `type_string`
-    /// for a type that no longer exists (which then joins the map).
-    fn lookup(&mut self, name: &str, symbol: &str) -> Result<Rc<Expansion>, Error> {
-        if let Some(e) = self.map.get(name) {
-            return Ok(e.clone());
+    /// Numbers the type map's names and resolves every reference to a
+    /// number, so that version strings are walked without hashing names.
+    fn index(&self) -> Index {
+        let mut names: Vec<&String> = self.map.keys().collect();
+        names.sort();
+        let mut idx = Index::default();
+        for n in names {
+            let id = idx.exps.len() as u32;
+            idx.by_name.insert(n.clone(), id);
+            idx.exps.push(self.map[n].clone());
+        }
+        idx.refs = idx.exps.iter().map(|e| idx.resolve(e)).collect();
+        idx
+    }
+
+    /// The number of a referenced type, adding a kABI `type_string` for a
+    /// type that no longer exists (it then joins the map).
+    fn reference(&mut self, idx: &mut Index, name: &str, symbol: &str) -> Result<u32, Error> {
+        if let Some(&id) = idx.by_name.get(name) {
+            return Ok(id);
         }
         let exp = self
             .replacement(name)?
             .ok_or_else(|| Error::new(format!("unknown type reference {name} in {symbol}")))?;
         self.add(name.to_string(), exp, None);
-        Ok(self.map[name].clone())
+        let exp = self.map[name].clone();
+        let id = idx.exps.len() as u32;
+        idx.by_name.insert(name.to_string(), id);
+        let refs = idx.resolve(&exp);
+        idx.exps.push(exp);
+        idx.refs.push(refs);
+        idx.seen.push(0);
+        Ok(id)
     }
 
-    /// Feeds the version string of `exp` to `crc`: each reference is
+    /// Feeds the version string of `root` to `crc`: each reference is
     /// replaced by its type's string the first time it is met, and kept as
     /// its name after that.
     fn version(
         &mut self,
-        exp: &Rc<Expansion>,
-        crc: &mut crc32fast::Hasher,
+        idx: &mut Index,
+        root: &Expansion,
+        crc: &mut CrcBuffer,
         mut text: Option<&mut String>,
         symbol: &str,
     ) -> Result<(), Error> {
-        let mut seen: FxHashSet<*const Expansion> = FxHashSet::default();
-        // (string, next reference index, position in its text)
-        let mut stack: Vec<(Rc<Expansion>, usize, usize)> = vec![(exp.clone(), 0, 0)];
+        idx.epoch += 1;
+        let epoch = idx.epoch;
+        if idx.seen.len() < idx.exps.len() {
+            idx.seen.resize(idx.exps.len(), 0);
+        }
+        let root_refs = idx.resolve(root);
+        // (string: None for the root, next reference, position in its text)
+        let mut stack: Vec<(Option<u32>, usize, usize)> = vec![(None, 0, 0)];
         while let Some((e, r, at)) = stack.pop() {
-            let Some(&(a, b)) = e.refs.get(r) else {
-                let rest = &e.text[at..];
+            let (exp, refs): (&Expansion, &[u32]) = match e {
+                None => (root, &root_refs),
+                Some(id) => (&idx.exps[id as usize], &idx.refs[id as usize]),
+            };
+            let Some(&(a, b)) = exp.refs.get(r) else {
+                let rest = &exp.text[at..];
                 crc.update(rest.as_bytes());
                 if let Some(t) = text.as_deref_mut() {
                     t.push_str(rest);
@@ -258,22 +354,33 @@ impl<'r> TypeMap<'r> {
                 continue;
             };
             let (a, b) = (a as usize, b as usize);
-            let before = &e.text[at..a];
+            let before = &exp.text[at..a];
             crc.update(before.as_bytes());
             if let Some(t) = text.as_deref_mut() {
                 t.push_str(before);
             }
-            let name = &e.text[a..b];
-            let target = self.lookup(name, symbol)?;
-            if seen.insert(Rc::as_ptr(&target)) {
+            let target = match refs[r] {
+                UNKNOWN => {
+                    let name = exp.text[a..b].to_string();
+                    self.reference(idx, &name, symbol)?
+                }
+                id => id,
+            };
+            if idx.seen[target as usize] != epoch {
+                idx.seen[target as usize] = epoch;
                 if stack.len() > MAX_DEPTH {
                     return Err(Error::new(format!(
                         "type references nested too deeply in {symbol}"
                     )));
                 }
-                stack.push((e.clone(), r + 1, b));
-                stack.push((target, 0, 0));
+                stack.push((e, r + 1, b));
+                stack.push((Some(target), 0, 0));
             } else {
+                let exp = match e {
+                    None => root,
+                    Some(id) => &idx.exps[id as usize],
+                };
+                let name = &exp.text[a..b];
                 crc.update(name.as_bytes());
                 if let Some(t) = text.as_deref_mut() {
                     t.push_str(name);
@@ -295,6 +402,8 @@ impl<'r> TypeMap<'r> {
         warnings: &mut Vec<String>,
     ) -> Result<(), Error> {
         let order = syms.visiting_order().to_vec();
+        let mut idx = self.index();
+        idx.seen = vec![0; idx.exps.len()];
         for i in order {
             let sym = &syms.list[i];
             if out.symtypes.is_none() && sym.state == SymState::Processed {
@@ -310,9 +419,9 @@ impl<'r> TypeMap<'r> {
             let exp = self.expand_named(dies, &sym.name.clone(), id)?;
             if sym.state != SymState::Processed {
                 let name = sym.name.clone();
-                let mut crc = crc32fast::Hasher::new();
+                let mut crc = CrcBuffer::default();
                 let mut text = out.versions.as_ref().map(|_| String::new());
-                self.version(&Rc::new(exp.clone()), &mut crc, text.as_mut(), &name)?;
+                self.version(&mut idx, &exp, &mut crc, text.as_mut(), &name)?;
                 warnings.extend(syms.set_crc(i, crc.finalize()));
                 if let (Some(v), Some(t)) = (out.versions.as_deref_mut(), text) {
                     v.push_str(&name);
