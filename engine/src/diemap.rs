@@ -44,6 +44,7 @@ pub enum FragView {
 #[derive(Debug)]
 pub struct Entry {
     pub die: DieId,
+    pub slot: SlotId,
     pub state: State,
     pub tag: DwTag,
     /// The qualified name, once the rule has read it.
@@ -85,21 +86,40 @@ pub struct DieMap {
 }
 
 impl DieMap {
+    /// A die map sized for about `dies` DIEs.
+    pub fn with_capacity(dies: usize) -> Self {
+        let mut index = FxHashMap::default();
+        index.reserve(dies);
+        DieMap {
+            entries: Vec::with_capacity(dies),
+            slots: Vec::with_capacity(dies),
+            index,
+            ..DieMap::default()
+        }
+    }
+
     /// The slot of a DIE that has (or had) an entry.
     pub fn slot_of(&self, die: DieId) -> Option<SlotId> {
         self.index.get(&die).copied()
     }
 
-    fn slot_mut(&mut self, die: DieId) -> &mut Slot {
+    /// The slot of a DIE, made if it has none yet.
+    pub fn slot_for(&mut self, die: DieId, tag: DwTag) -> SlotId {
         let next = self.slots.len() as SlotId;
         let i = *self.index.entry(die).or_insert(next);
         if i == next {
             self.slots.push(Slot {
                 die,
+                tag: Some(tag),
                 ..Slot::default()
             });
         }
-        &mut self.slots[i as usize]
+        i
+    }
+
+    /// How many slots there are (slot ids are below this).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
     }
 
     /// The DIE of a slot.
@@ -120,22 +140,33 @@ impl DieMap {
     /// Whether an entry for (`die`, `state`) is being built right now.
     pub fn is_building(&self, die: DieId, state: State) -> bool {
         self.slot_of(die)
-            .is_some_and(|s| self.slots[s as usize].building[slot_index(state)] > 0)
+            .is_some_and(|s| self.is_building_slot(s, state))
+    }
+
+    /// The same, by slot.
+    pub fn is_building_slot(&self, slot: SlotId, state: State) -> bool {
+        self.slots[slot as usize].building[slot_index(state)] > 0
     }
 
     /// A new, incomplete entry to be built into `state`.
     pub fn create(&mut self, die: DieId, state: State, tag: DwTag) -> EntryId {
+        let slot = self.slot_for(die, tag);
+        self.create_in(slot, state)
+    }
+
+    /// The same, by slot.
+    pub fn create_in(&mut self, slot: SlotId, state: State) -> EntryId {
         let id = self.entries.len() as EntryId;
+        let s = &mut self.slots[slot as usize];
+        s.building[slot_index(state)] += 1;
         self.entries.push(Entry {
-            die,
+            die: s.die,
+            slot,
             state: State::Incomplete,
-            tag,
+            tag: s.tag.unwrap_or(gimli::DW_TAG_null),
             fqn: None,
             frags: Vec::new(),
         });
-        let slot = self.slot_mut(die);
-        slot.building[slot_index(state)] += 1;
-        slot.tag = Some(tag);
         id
     }
 
@@ -153,8 +184,7 @@ impl DieMap {
     pub fn complete(&mut self, id: EntryId, state: State) {
         let e = &mut self.entries[id as usize];
         e.state = state;
-        let die = e.die;
-        let slot = self.slot_mut(die);
+        let slot = &mut self.slots[e.slot as usize];
         let i = slot_index(state);
         slot.building[i] = slot.building[i].saturating_sub(1);
         // The newest entry wins even when an older one finishes later (a
@@ -218,8 +248,7 @@ impl DieMap {
         self.entries[id as usize].frags.push(Frag::Break(n));
     }
 
-    pub fn add_die(&mut self, id: EntryId, die: DieId) {
-        let slot = self.slot_of(die).expect("a described DIE has an entry");
+    pub fn add_die(&mut self, id: EntryId, slot: SlotId) {
         self.entries[id as usize].frags.push(Frag::Die(slot));
     }
 
@@ -261,7 +290,7 @@ mod tests {
         m.add_text(e, "member ");
         m.add_text(e, "");
         m.add_text(c, "base_type int");
-        m.add_die(e, 5);
+        m.add_die(e, m.slot_of(5).unwrap());
         m.add_text(e, " x");
         m.add_break(e, 0);
         m.add_text(e, "");
