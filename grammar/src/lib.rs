@@ -13,6 +13,7 @@ pub mod compile;
 pub mod model;
 pub mod names;
 pub mod parse;
+pub mod print;
 
 pub use compile::{FsLoader, Loader};
 pub use model::Rules;
