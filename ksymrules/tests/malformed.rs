@@ -1,0 +1,198 @@
+//! Damaged inputs: every one ends in a result or in `error: <file>: <what>`
+//! with exit status 1 — never a panic, a signal or a partial output file.
+
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn corpus(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/golden")
+        .join(rel)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("malformed");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// Runs ksymrules (with every output) on `obj`; checks that it either
+/// succeeds or fails cleanly, and returns (exit code, stderr).
+fn run_checked(obj: &Path, symbols: &[u8]) -> (i32, String) {
+    let symtypes = obj.with_extension("symtypes");
+    let _ = std::fs::remove_file(&symtypes);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksymrules"))
+        .args(["--stable", "--dump-dies", "--dump-versions", "-T"])
+        .arg(&symtypes)
+        .arg(obj)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(symbols).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.signal().is_none(),
+        "{}: killed by signal {:?}",
+        obj.display(),
+        out.status.signal()
+    );
+    let code = out.status.code().unwrap();
+    assert!(code == 0 || code == 1, "{}: exit {code}", obj.display());
+    assert!(
+        !stderr.contains("internal error"),
+        "{}: {stderr}",
+        obj.display()
+    );
+    if code == 1 {
+        // The error names the file it is about: the object, or stdin.
+        let want = format!("error: {}: ", obj.display());
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&want) || l.starts_with("error: <stdin>: ")),
+            "{}: no `{want}` line in {stderr}",
+            obj.display()
+        );
+        assert!(out.stdout.is_empty(), "no #SYMVER lines after an error");
+        assert!(!symtypes.exists(), "no symtypes file after an error");
+    }
+    (code, stderr)
+}
+
+/// A copy of `obj` with `edit` applied, written under `name`.
+fn edited(obj: &Path, name: &str, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    let mut bytes = std::fs::read(obj).unwrap();
+    edit(&mut bytes);
+    let out = tmp(name);
+    std::fs::write(&out, bytes).unwrap();
+    out
+}
+
+/// Renames a section in place (same length), so it can no longer be found.
+fn hide_section(bytes: &mut [u8], name: &[u8]) {
+    let mut needle = name.to_vec();
+    needle.push(0);
+    let at = bytes
+        .windows(needle.len())
+        .rposition(|w| w == needle.as_slice())
+        .expect("section name in .shstrtab");
+    bytes[at + needle.len() - 2] = b'X';
+}
+
+const CASES: [&str; 5] = [
+    "basic/gcc-dwarf5",
+    "basic/riscv64",
+    "multicu/armhf",
+    "kabi/gcc-gz-zlib",
+    "rust/rustc-debug",
+];
+
+#[test]
+fn truncated_at_every_sixteenth() {
+    for case in CASES {
+        let dir = corpus(case);
+        let obj = dir.join("input.o");
+        let symbols = std::fs::read(dir.join("symbols")).unwrap();
+        let len = std::fs::metadata(&obj).unwrap().len() as usize;
+        let mut errors = 0;
+        for k in 0..16 {
+            let cut = len * k / 16;
+            let name = format!("{}-cut{k}.o", case.replace('/', "-"));
+            let o = edited(&obj, &name, |b| b.truncate(cut));
+            errors += usize::from(run_checked(&o, &symbols).0 == 1);
+        }
+        // ELF section headers sit at the end: every cut loses them.
+        assert_eq!(errors, 16, "{case}");
+        assert_eq!(run_checked(&obj, &symbols).0, 0, "{case} whole");
+    }
+}
+
+#[test]
+fn missing_debug_abbrev_or_debug_info() {
+    let dir = corpus("basic/gcc-dwarf5");
+    let symbols = std::fs::read(dir.join("symbols")).unwrap();
+    let o = edited(&dir.join("input.o"), "no-abbrev.o", |b| {
+        hide_section(b, b".debug_abbrev")
+    });
+    let (code, err) = run_checked(&o, &symbols);
+    assert_eq!(code, 1, "{err}");
+    let o = edited(&dir.join("input.o"), "no-info.o", |b| {
+        hide_section(b, b".debug_info")
+    });
+    let (code, err) = run_checked(&o, &symbols);
+    assert_eq!(code, 1);
+    assert!(err.contains("no debugging information"), "{err}");
+}
+
+#[test]
+fn no_symbol_table_matches_by_name() {
+    // Without .symtab there are no addresses, hence no aliases, but every
+    // symbol with a DIE still gets its version.
+    let dir = corpus("basic/gcc-dwarf5");
+    let symbols = std::fs::read(dir.join("symbols")).unwrap();
+    let o = edited(&dir.join("input.o"), "no-symtab.o", |b| {
+        hide_section(b, b".symtab")
+    });
+    let (code, err) = run_checked(&o, &symbols);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("no information"), "{err}");
+}
+
+#[test]
+fn strings_without_their_nul() {
+    // The last byte of .debug_str (a NUL) overwritten: the last string runs
+    // into the next section.
+    let dir = corpus("basic/gcc-dwarf5");
+    let symbols = std::fs::read(dir.join("symbols")).unwrap();
+    let obj = dir.join("input.o");
+    let data = std::fs::read(&obj).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    use object::{Object, ObjectSection};
+    let (start, size) = file
+        .section_by_name(".debug_str")
+        .unwrap()
+        .file_range()
+        .unwrap();
+    let last = (start + size - 1) as usize;
+    let o = edited(&obj, "str-no-nul.o", |b| b[last] = b'x');
+    run_checked(&o, &symbols);
+}
+
+#[test]
+fn every_byte_of_the_abbreviations_flipped() {
+    // Each byte of .debug_abbrev in turn replaced: results or clean errors.
+    let dir = corpus("basic/gcc-dwarf4");
+    let symbols = std::fs::read(dir.join("symbols")).unwrap();
+    let obj = dir.join("input.o");
+    let data = std::fs::read(&obj).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    use object::{Object, ObjectSection};
+    let (start, size) = file
+        .section_by_name(".debug_abbrev")
+        .unwrap()
+        .file_range()
+        .unwrap();
+    let step = (size as usize / 40).max(1);
+    for i in (0..size as usize).step_by(step) {
+        let o = edited(&obj, &format!("abbrev-{i}.o"), |b| {
+            b[start as usize + i] ^= 0x5a;
+        });
+        run_checked(&o, &symbols);
+    }
+}
+
+#[test]
+fn binary_symbol_lists_are_refused() {
+    let dir = corpus("basic/gcc-dwarf5");
+    let (code, err) = run_checked(&dir.join("input.o"), b"\x00\xff\xfe\x01binary\n");
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: <stdin>: the symbol list is not text"),
+        "{err}"
+    );
+}
