@@ -178,6 +178,11 @@ pub fn process_object_file(
     }
     if let Some(d) = &walker.dump {
         let _ = diag.write_all(d.out.as_bytes());
+        // A walk stopped by an error leaves a line open: end it, so that
+        // the error is a line of its own.
+        if walked.is_err() && !d.out.is_empty() && !d.out.ends_with('\n') {
+            let _ = diag.write_all(b"\n");
+        }
     }
     walked?;
     for w in std::mem::take(&mut walker.warnings) {

@@ -196,3 +196,86 @@ fn binary_symbol_lists_are_refused() {
         "{err}"
     );
 }
+
+/// The file offset of the DW_AT_type value (a DW_FORM_ref4) of the first
+/// typedef in `obj`'s first unit, and that typedef's unit offset.
+fn first_typedef_type_ref(data: &[u8]) -> (usize, u32) {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(data).unwrap();
+    let info = file.section_by_name(".debug_info").unwrap();
+    let (info_start, _) = info.file_range().unwrap();
+    let abbrev = file
+        .section_by_name(".debug_abbrev")
+        .unwrap()
+        .data()
+        .unwrap();
+    let info_data = info.data().unwrap();
+    let endian = gimli::RunTimeEndian::Little;
+    let debug_info = gimli::DebugInfo::new(info_data, endian);
+    let debug_abbrev = gimli::DebugAbbrev::new(abbrev, endian);
+    let header = debug_info.units().next().unwrap().unwrap();
+    let abbrevs = header.abbreviations(&debug_abbrev).unwrap();
+    let unit_start = header.offset().0;
+    let mut raw = header.entries_raw(&abbrevs, None).unwrap();
+    while !raw.is_empty() {
+        let die_offset = raw.next_offset();
+        let Some(abbrev) = raw.read_abbreviation().unwrap() else {
+            continue;
+        };
+        for spec in abbrev.attributes() {
+            let at = raw.next_offset();
+            raw.read_attribute(*spec).unwrap();
+            if abbrev.tag() == gimli::DW_TAG_typedef
+                && spec.name() == gimli::DW_AT_type
+                && spec.form() == gimli::DW_FORM_ref4
+            {
+                return (info_start as usize + unit_start + at.0, die_offset.0 as u32);
+            }
+        }
+    }
+    panic!("no typedef with a DW_FORM_ref4 type");
+}
+
+#[test]
+fn a_typedef_that_is_its_own_type() {
+    let dir = corpus("basic/gcc-dwarf5");
+    let symbols = std::fs::read(dir.join("symbols")).unwrap();
+    let obj = dir.join("input.o");
+    let data = std::fs::read(&obj).unwrap();
+    let (at, self_offset) = first_typedef_type_ref(&data);
+    let o = edited(&obj, "typedef-cycle.o", |b| {
+        b[at..at + 4].copy_from_slice(&self_offset.to_le_bytes());
+    });
+    let (code, err) = run_checked(&o, &symbols);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nested more than"), "{err}");
+}
+
+#[test]
+fn ten_thousand_nested_typedefs() {
+    // A legal but absurd program: a chain of 10,000 typedefs. The walk's
+    // depth limit turns it into an error instead of a stack overflow.
+    let dir = tmp("deep");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut src = String::from("typedef int t0;\n");
+    for i in 1..=10_000 {
+        src.push_str(&format!("typedef t{} t{i};\n", i - 1));
+    }
+    src.push_str("t10000 deep_var;\n");
+    std::fs::write(dir.join("deep.c"), src).unwrap();
+    let status = Command::new("gcc")
+        .args(["-g", "-c", "deep.c", "-o", "deep.o"])
+        .current_dir(&dir)
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        other if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPING ten_thousand_nested_typedefs: gcc unavailable ({other:?})");
+            return;
+        }
+        other => panic!("gcc is needed for this test: {other:?}"),
+    }
+    let (code, err) = run_checked(&dir.join("deep.o"), b"deep_var\n");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nested more than"), "{err}");
+}
