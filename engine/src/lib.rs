@@ -171,7 +171,13 @@ pub fn process_object_file(
     let walked = walker.run(syms);
     lap(diag, "walk");
     if opts.debug {
-        debug(diag, &format!("{file}: {} DIE visits", walker.visits_made));
+        debug(
+            diag,
+            &format!(
+                "{file}: {} DIE visits, nested at most {} deep",
+                walker.visits_made, walker.deepest
+            ),
+        );
     }
     for line in walker.debug.take().unwrap_or_default() {
         debug(diag, &line);

@@ -198,7 +198,11 @@ impl<'r> TypeMap<'r> {
                         .ok_or_else(|| Error::new(format!("no string was built for DIE {d:#x}")))?;
                     match self.type_name(dies, child) {
                         Some(name) => out.reference(&name),
-                        None => self.expand(dies, child, out, depth + 1)?,
+                        None => stacker::maybe_grow(
+                            crate::walk::STACK_RED_ZONE,
+                            crate::walk::STACK_GROWTH,
+                            || self.expand(dies, child, out, depth + 1),
+                        )?,
                     }
                 }
             }

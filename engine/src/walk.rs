@@ -26,6 +26,11 @@ use std::rc::Rc;
 /// or hostile input; real kernels stay far below).
 const MAX_DEPTH: usize = 2000;
 
+/// Stack kept free before recursing, and how much more to get when less
+/// is left.
+pub(crate) const STACK_RED_ZONE: usize = 256 * 1024;
+pub(crate) const STACK_GROWTH: usize = 8 * 1024 * 1024;
+
 /// `--dump-dies` output: the walk as it happens, indented.
 #[derive(Debug, Default)]
 pub struct Dumper {
@@ -156,6 +161,8 @@ pub struct Walker<'a, 'r> {
     visits: FxHashMap<EntryId, (u64, Rc<[DieId]>)>,
     /// How many times a DIE was described (for `--debug`).
     pub visits_made: u64,
+    /// The deepest nesting of descriptions met (for `--debug`).
+    pub deepest: usize,
     /// Replays can be skipped entirely (see `replays_matter`).
     skip_replays: bool,
     /// Per slot: the epoch of the last symbol that expanded the DIE.
@@ -198,6 +205,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             reentered: Vec::new(),
             visits: FxHashMap::default(),
             visits_made: 0,
+            deepest: 0,
             skip_replays: !dump && !replays_matter(rules, stable),
             marks: Vec::new(),
             epoch: 0,
@@ -484,8 +492,13 @@ impl<'a, 'r> Walker<'a, 'r> {
         }
         walk.depth += 1;
         self.visits_made += 1;
+        self.deepest = self.deepest.max(walk.depth);
         let locals = walk.locals.len();
-        let result = self.process_type_inner(walk, parent, die);
+        // Real kernels nest a few hundred deep; grow the stack as needed
+        // whatever thread the engine runs on.
+        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
+            self.process_type_inner(walk, parent, die)
+        });
         walk.locals.truncate(locals);
         walk.depth -= 1;
         result

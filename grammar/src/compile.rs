@@ -308,6 +308,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
                 params: HashMap::new(),
                 expanded_ok: false,
                 depth: 0,
+                budget: Default::default(),
             };
             expand_when = Some(cx.cond(cond)?);
         }
@@ -323,6 +324,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
             params: HashMap::new(),
             expanded_ok: expand_tags.contains(tag),
             depth: 0,
+            budget: Default::default(),
         };
         let ops = cx.body(&def.value.1, &def.value.0)?;
         types.insert(
@@ -353,6 +355,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
             params: HashMap::new(),
             expanded_ok: false,
             depth: 0,
+            budget: Default::default(),
         };
         let label = Name {
             text: kind.to_string(),
@@ -386,6 +389,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
             params: HashMap::new(),
             expanded_ok: false,
             depth: 0,
+            budget: Default::default(),
         };
         replace_when = Some(cx.cond(&def.value)?);
     }
@@ -527,6 +531,10 @@ fn kabi_rule(
 
 const MAX_TEMPLATE_DEPTH: usize = 32;
 
+/// Most pieces the templates of one rule may expand to (templates using
+/// each other twice over would otherwise grow exponentially).
+const MAX_EXPANDED_PIECES: usize = 100_000;
+
 /// What a template body is being compiled against.
 struct Context<'a> {
     /// The file the pieces were written in.
@@ -538,6 +546,8 @@ struct Context<'a> {
     /// Whether `expanded` can hold here (the tag is expanded once).
     expanded_ok: bool,
     depth: usize,
+    /// Pieces expanded so far for the rule being compiled.
+    budget: std::rc::Rc<std::cell::Cell<usize>>,
 }
 
 impl Context<'_> {
@@ -600,6 +610,7 @@ impl Context<'_> {
             params,
             expanded_ok: self.expanded_ok,
             depth: self.depth + 1,
+            budget: self.budget.clone(),
         };
         inner.pieces(&def.value.body)
     }
@@ -618,6 +629,17 @@ impl Context<'_> {
     }
 
     fn piece(&self, piece: &ast::Piece, out: &mut Vec<Op>) -> Result<(), RulesError> {
+        let used = self.budget.get() + 1;
+        self.budget.set(used);
+        if used > MAX_EXPANDED_PIECES {
+            return Err(self.err(
+                piece_pos(piece),
+                format!(
+                    "templates expand to more than {MAX_EXPANDED_PIECES} pieces here \
+                     (templates using each other over and over?)"
+                ),
+            ));
+        }
         match piece {
             ast::Piece::Text(s, _) => out.push(Op::Text(s.clone())),
             ast::Piece::SetVar(v, e) => out.push(Op::SetVar(v.text.clone(), self.expr(e)?)),
@@ -845,6 +867,23 @@ fn leaf_class(f: &Field) -> Option<AttrClass> {
         Field::Attr(_, c) => Some(*c),
         Field::Via(_, f) => leaf_class(f),
         _ => None,
+    }
+}
+
+fn piece_pos(p: &ast::Piece) -> Pos {
+    match p {
+        ast::Piece::Text(_, pos)
+        | ast::Piece::Value(_, pos)
+        | ast::Piece::Break(_, pos)
+        | ast::Piece::If { pos, .. }
+        | ast::Piece::Separator(_, pos)
+        | ast::Piece::Children(_, pos) => *pos,
+        ast::Piece::Field(n)
+        | ast::Piece::Attr(n)
+        | ast::Piece::SetVar(n, _)
+        | ast::Piece::LetVar(n, _)
+        | ast::Piece::ClearVar(n) => n.pos,
+        ast::Piece::Call(c) => c.name.pos,
     }
 }
 

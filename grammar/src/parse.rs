@@ -12,6 +12,7 @@ struct RulesParser;
 
 /// Parses one rules file. `file` names it in error messages.
 pub fn parse(file: &str, text: &str) -> Result<File, RulesError> {
+    check_nesting(file, text)?;
     let mut pairs = RulesParser::parse(Rule::file, text).map_err(|e| syntax_error(file, e))?;
     let top = pairs.next().expect("the file rule always yields one pair");
     let mut inner = top.into_inner();
@@ -33,6 +34,57 @@ pub fn parse(file: &str, text: &str) -> Result<File, RulesError> {
         version_pos,
         statements,
     })
+}
+
+/// Deepest nesting of parentheses and braces a rules file may use. The
+/// parser recurses on nesting; real rules stay far below this.
+pub const MAX_NESTING: usize = 128;
+
+/// Refuses text nested deeper than [`MAX_NESTING`] before the recursive
+/// parser sees it (strings and comments aside).
+fn check_nesting(file: &str, text: &str) -> Result<(), RulesError> {
+    let (mut depth, mut line, mut col) = (0usize, 1u32, 0u32);
+    let (mut in_string, mut in_comment, mut escaped) = (false, false, false);
+    for c in text.chars() {
+        col += 1;
+        if c == '\n' {
+            line += 1;
+            col = 0;
+            in_comment = false;
+            in_string = false;
+            continue;
+        }
+        if in_comment {
+            continue;
+        }
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' => in_comment = true,
+            '"' => in_string = true,
+            '(' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(RulesError {
+                        file: file.to_string(),
+                        line,
+                        col,
+                        message: format!("nested more than {MAX_NESTING} deep"),
+                    });
+                }
+            }
+            ')' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn syntax_error(file: &str, e: pest::error::Error<Rule>) -> RulesError {

@@ -128,3 +128,33 @@ fn flags_cannot_be_printed_and_globs_must_be_strings() {
     let e = err("ksymrules 1\ninclude \"default\"\ntype base_type { if name ~ 3 { \"x\" } }\n");
     assert!(e.contains("needs a glob string"), "{e}");
 }
+
+#[test]
+fn deep_nesting_is_refused_before_parsing() {
+    // Found by fuzzing: 40,000 nested parentheses overflowed the parser.
+    let text = format!(
+        "ksymrules 1\ntype base_type {{ if {}has(name){} {{ \"x\" }} }}\n",
+        "(".repeat(40_000),
+        ")".repeat(40_000)
+    );
+    let e = err(&text);
+    assert_eq!(e, "t.rules:2:148: nested more than 128 deep");
+    // Parentheses in strings and comments do not count.
+    let fine = format!("{DEFAULT_RULES}\n# {}\n", "(".repeat(500));
+    assert!(load_str("t.rules", &fine).is_ok());
+}
+
+#[test]
+fn exponential_templates_are_refused() {
+    // Found by fuzzing: each template using the previous one twice.
+    let mut text = String::from("ksymrules 1\ninclude \"default\"\ntemplate t0() { \"x\" }\n");
+    for i in 1..=30 {
+        text.push_str(&format!("template t{i}() {{ t{0}() t{0}() }}\n", i - 1));
+    }
+    text.push_str("type base_type = t30()\n");
+    let e = err(&text);
+    assert!(
+        e.contains("templates expand to more than 100000 pieces"),
+        "{e}"
+    );
+}
