@@ -8,8 +8,9 @@ use crate::stable::Kabi;
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
 use ksymrules_grammar::Rules;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Deepest nesting of unnamed strings (or of references while expanding a
 /// version) before the input is taken as malformed.
@@ -69,13 +70,87 @@ const UNKNOWN: u32 = u32::MAX;
 /// The type map numbered for the version pass.
 #[derive(Default)]
 struct Index {
-    exps: Vec<Rc<Expansion>>,
+    exps: Vec<Arc<Expansion>>,
     /// Per string: the numbers of the types it refers to, in order.
     refs: Vec<Box<[u32]>>,
     by_name: FxHashMap<String, u32>,
-    /// Per type: the last symbol (epoch) whose version expanded it.
-    seen: Vec<u32>,
+}
+
+/// A finished version walk — the CRC and, when asked, the text — or the
+/// name of a type the map does not have.
+type Walked = Result<(u32, Option<String>), String>;
+
+/// Per type: the last version walk (epoch) that expanded it; one per
+/// thread, reused from symbol to symbol.
+#[derive(Default)]
+struct Seen {
+    marks: Vec<u32>,
     epoch: u32,
+}
+
+/// Walks a version string: the CRC of `root` with each reference replaced
+/// by its type's string the first time it is met, and kept as its name
+/// after that; the text too when `want_text`. `Ok(Err(name))` when a
+/// reference is to a type not in the map (a kABI rule may give it).
+fn version(
+    idx: &Index,
+    root: &Expansion,
+    want_text: bool,
+    seen: &mut Seen,
+    symbol: &str,
+) -> Result<Walked, Error> {
+    seen.epoch += 1;
+    let epoch = seen.epoch;
+    if seen.marks.len() < idx.exps.len() {
+        seen.marks.resize(idx.exps.len(), 0);
+    }
+    let mut crc = CrcBuffer::default();
+    let mut text = want_text.then(String::new);
+    let root_refs = idx.resolve(root);
+    // (string: None for the root, next reference, position in its text)
+    let mut stack: Vec<(Option<u32>, usize, usize)> = vec![(None, 0, 0)];
+    while let Some((e, r, at)) = stack.pop() {
+        let (exp, refs): (&Expansion, &[u32]) = match e {
+            None => (root, &root_refs),
+            Some(id) => (&idx.exps[id as usize], &idx.refs[id as usize]),
+        };
+        let Some(&(a, b)) = exp.refs.get(r) else {
+            let rest = &exp.text[at..];
+            crc.update(rest.as_bytes());
+            if let Some(t) = text.as_mut() {
+                t.push_str(rest);
+            }
+            continue;
+        };
+        let (a, b) = (a as usize, b as usize);
+        let before = &exp.text[at..a];
+        crc.update(before.as_bytes());
+        if let Some(t) = text.as_mut() {
+            t.push_str(before);
+        }
+        let target = refs[r];
+        if target == UNKNOWN {
+            return Ok(Err(exp.text[a..b].to_string()));
+        }
+        if seen.marks[target as usize] != epoch {
+            seen.marks[target as usize] = epoch;
+            if stack.len() > MAX_DEPTH {
+                return Err(Error::new(format!(
+                    "type references nested too deeply in {symbol}"
+                )));
+            }
+            stack.push((e, r + 1, b));
+            stack.push((Some(target), 0, 0));
+        } else {
+            let name = &exp.text[a..b];
+            crc.update(name.as_bytes());
+            if let Some(t) = text.as_mut() {
+                t.push_str(name);
+            }
+            stack.push((e, r + 1, b));
+        }
+    }
+    Ok(Ok((crc.finalize(), text)))
 }
 
 impl Index {
@@ -138,7 +213,7 @@ pub struct TypeMap<'r> {
     rules: &'r Rules,
     /// kABI rules whose `type_string`s replace strings, when they apply.
     replace: Option<&'r Kabi>,
-    map: FxHashMap<String, Rc<Expansion>>,
+    map: FxHashMap<String, Arc<Expansion>>,
     /// Names whose longest strings tied with different text.
     ties: Vec<String>,
 }
@@ -245,14 +320,14 @@ impl<'r> TypeMap<'r> {
                 if let Some(d) = dump {
                     d.push_str(&format!("{name} {}\n", exp.text));
                 }
-                self.map.insert(name, Rc::new(exp));
+                self.map.insert(name, Arc::new(exp));
             }
             Some(old) => {
                 if exp.len() > old.len() {
                     if let Some(d) = dump {
                         d.push_str(&format!("{name} {}\n", exp.text));
                     }
-                    *old = Rc::new(exp);
+                    *old = Arc::new(exp);
                 } else if exp.len() == old.len() && exp != **old && !self.ties.contains(&name) {
                     self.ties.push(name);
                 }
@@ -263,7 +338,9 @@ impl<'r> TypeMap<'r> {
     /// Fills the type map from every entry of the die map, in the order
     /// the entries were made.
     pub fn collect(&mut self, dies: &DieMap, mut dump: Option<&mut String>) -> Result<(), Error> {
+        // Which entries to map, in the order they were made.
         let mut mapped = vec![false; dies.entries.len()];
+        let mut todo = Vec::new();
         for start in 0..dies.entries.len() {
             if mapped[start] {
                 continue;
@@ -281,11 +358,25 @@ impl<'r> TypeMap<'r> {
                     id = c;
                 }
             }
-            let Some(name) = self.type_name(dies, id) else {
-                continue;
-            };
-            let exp = self.expand_named(dies, &name, id)?;
-            self.add(name, exp, dump.as_deref_mut());
+            if let Some(name) = self.type_name(dies, id) {
+                todo.push((id, name));
+            }
+        }
+        // Their strings, on all cores; then kept in that order, so that the
+        // longest-wins rule (and its ties) is decided as if sequentially.
+        // In chunks, so that only a chunk's strings wait to be kept.
+        const CHUNK: usize = 1 << 14;
+        let mut todo = todo.into_iter().peekable();
+        while todo.peek().is_some() {
+            let chunk: Vec<(EntryId, String)> = todo.by_ref().take(CHUNK).collect();
+            let this = &*self;
+            let strings: Vec<Result<Expansion, Error>> = chunk
+                .par_iter()
+                .map(|(id, name)| this.expand_named(dies, name, *id))
+                .collect();
+            for ((_, name), exp) in chunk.into_iter().zip(strings) {
+                self.add(name, exp?, dump.as_deref_mut());
+            }
         }
         Ok(())
     }
@@ -301,98 +392,41 @@ impl<'r> TypeMap<'r> {
             idx.by_name.insert(n.clone(), id);
             idx.exps.push(self.map[n].clone());
         }
-        idx.refs = idx.exps.iter().map(|e| idx.resolve(e)).collect();
+        idx.refs = idx.exps.par_iter().map(|e| idx.resolve(e)).collect();
         idx
     }
 
-    /// The number of a referenced type, adding a kABI `type_string` for a
-    /// type that no longer exists (it then joins the map).
-    fn reference(&mut self, idx: &mut Index, name: &str, symbol: &str) -> Result<u32, Error> {
-        if let Some(&id) = idx.by_name.get(name) {
-            return Ok(id);
-        }
+    /// Adds a kABI `type_string` for a type that no longer exists to the
+    /// map (and the index), so that references to it resolve.
+    fn add_replacement(&mut self, idx: &mut Index, name: &str, symbol: &str) -> Result<(), Error> {
         let exp = self
             .replacement(name)?
             .ok_or_else(|| Error::new(format!("unknown type reference {name} in {symbol}")))?;
         self.add(name.to_string(), exp, None);
         let exp = self.map[name].clone();
-        let id = idx.exps.len() as u32;
-        idx.by_name.insert(name.to_string(), id);
+        idx.by_name.insert(name.to_string(), idx.exps.len() as u32);
         let refs = idx.resolve(&exp);
         idx.exps.push(exp);
         idx.refs.push(refs);
-        idx.seen.push(0);
-        Ok(id)
+        Ok(())
     }
 
-    /// Feeds the version string of `root` to `crc`: each reference is
-    /// replaced by its type's string the first time it is met, and kept as
-    /// its name after that.
-    fn version(
+    /// A symbol's CRC (and version string when asked), adding kABI
+    /// replacements for missing types as they are met.
+    fn version_adding(
         &mut self,
         idx: &mut Index,
         root: &Expansion,
-        crc: &mut CrcBuffer,
-        mut text: Option<&mut String>,
+        want_text: bool,
         symbol: &str,
-    ) -> Result<(), Error> {
-        idx.epoch += 1;
-        let epoch = idx.epoch;
-        if idx.seen.len() < idx.exps.len() {
-            idx.seen.resize(idx.exps.len(), 0);
-        }
-        let root_refs = idx.resolve(root);
-        // (string: None for the root, next reference, position in its text)
-        let mut stack: Vec<(Option<u32>, usize, usize)> = vec![(None, 0, 0)];
-        while let Some((e, r, at)) = stack.pop() {
-            let (exp, refs): (&Expansion, &[u32]) = match e {
-                None => (root, &root_refs),
-                Some(id) => (&idx.exps[id as usize], &idx.refs[id as usize]),
-            };
-            let Some(&(a, b)) = exp.refs.get(r) else {
-                let rest = &exp.text[at..];
-                crc.update(rest.as_bytes());
-                if let Some(t) = text.as_deref_mut() {
-                    t.push_str(rest);
-                }
-                continue;
-            };
-            let (a, b) = (a as usize, b as usize);
-            let before = &exp.text[at..a];
-            crc.update(before.as_bytes());
-            if let Some(t) = text.as_deref_mut() {
-                t.push_str(before);
-            }
-            let target = match refs[r] {
-                UNKNOWN => {
-                    let name = exp.text[a..b].to_string();
-                    self.reference(idx, &name, symbol)?
-                }
-                id => id,
-            };
-            if idx.seen[target as usize] != epoch {
-                idx.seen[target as usize] = epoch;
-                if stack.len() > MAX_DEPTH {
-                    return Err(Error::new(format!(
-                        "type references nested too deeply in {symbol}"
-                    )));
-                }
-                stack.push((e, r + 1, b));
-                stack.push((Some(target), 0, 0));
-            } else {
-                let exp = match e {
-                    None => root,
-                    Some(id) => &idx.exps[id as usize],
-                };
-                let name = &exp.text[a..b];
-                crc.update(name.as_bytes());
-                if let Some(t) = text.as_deref_mut() {
-                    t.push_str(name);
-                }
-                stack.push((e, r + 1, b));
+    ) -> Result<(u32, Option<String>), Error> {
+        loop {
+            let mut seen = Seen::default();
+            match version(idx, root, want_text, &mut seen, symbol)? {
+                Ok(done) => return Ok(done),
+                Err(missing) => self.add_replacement(idx, &missing, symbol)?,
             }
         }
-        Ok(())
     }
 
     /// Computes the CRCs of the symbols described in `object`, and the
@@ -405,12 +439,17 @@ impl<'r> TypeMap<'r> {
         out: &mut Outputs<'_>,
         warnings: &mut Vec<String>,
     ) -> Result<(), Error> {
-        let order = syms.visiting_order().to_vec();
-        let mut idx = self.index();
-        idx.seen = vec![0; idx.exps.len()];
-        for i in order {
+        // The symbols to expand, in visiting order, and which of them get a
+        // CRC: the first of each alias group not already done.
+        let mut done: Vec<bool> = syms
+            .list
+            .iter()
+            .map(|s| s.state == SymState::Processed)
+            .collect();
+        let mut jobs: Vec<(usize, Expansion, bool)> = Vec::new();
+        for &i in syms.visiting_order() {
             let sym = &syms.list[i];
-            if out.symtypes.is_none() && sym.state == SymState::Processed {
+            if out.symtypes.is_none() && done[i] {
                 continue;
             }
             let Some((obj, die)) = sym.die else { continue };
@@ -420,13 +459,37 @@ impl<'r> TypeMap<'r> {
             let Some(id) = dies.get(die, State::Symbol) else {
                 continue;
             };
-            let exp = self.expand_named(dies, &sym.name.clone(), id)?;
-            if sym.state != SymState::Processed {
-                let name = sym.name.clone();
-                let mut crc = CrcBuffer::default();
-                let mut text = out.versions.as_ref().map(|_| String::new());
-                self.version(&mut idx, &exp, &mut crc, text.as_mut(), &name)?;
-                warnings.extend(syms.set_crc(i, crc.finalize()));
+            let exp = self.expand_named(dies, &sym.name, id)?;
+            let compute = !done[i];
+            if compute {
+                for m in syms.group(i) {
+                    done[m] = true;
+                }
+            }
+            jobs.push((i, exp, compute));
+        }
+
+        // The CRCs on all cores; a symbol that meets a type only a kABI
+        // rule can give is redone below, in order.
+        let mut idx = self.index();
+        let want_text = out.versions.is_some();
+        let results: Vec<Option<Result<Walked, Error>>> = {
+            let idx = &idx;
+            jobs.par_iter()
+                .map_init(Seen::default, |seen, (i, exp, compute)| {
+                    compute.then(|| version(idx, exp, want_text, seen, &syms.list[*i].name))
+                })
+                .collect()
+        };
+
+        for ((i, exp, _), result) in jobs.into_iter().zip(results) {
+            let name = syms.list[i].name.clone();
+            if let Some(result) = result {
+                let (crc, text) = match result? {
+                    Ok(done) => done,
+                    Err(_) => self.version_adding(&mut idx, &exp, want_text, &name)?,
+                };
+                warnings.extend(syms.set_crc(i, crc));
                 if let (Some(v), Some(t)) = (out.versions.as_deref_mut(), text) {
                     v.push_str(&name);
                     v.push(' ');
@@ -435,7 +498,6 @@ impl<'r> TypeMap<'r> {
                 }
             }
             if out.symtypes.is_some() {
-                let name = syms.list[i].name.clone();
                 self.add(name, exp, out.types.as_deref_mut());
             }
         }
