@@ -43,13 +43,13 @@ pub enum FragView {
 
 #[derive(Debug)]
 pub struct Entry {
-    pub die: DieId,
     pub slot: SlotId,
     pub state: State,
-    pub tag: DwTag,
-    /// The qualified name, once the rule has read it.
-    pub fqn: Option<String>,
-    pub frags: Vec<Frag>,
+    /// The qualified name, once the rule has read it: a range of the text
+    /// arena.
+    fqn: Option<(u32, u32)>,
+    /// The fragments, once complete: a range of the fragment arena.
+    frags: (u32, u32),
 }
 
 pub type EntryId = u32;
@@ -78,8 +78,15 @@ pub struct DieMap {
     pub entries: Vec<Entry>,
     slots: Vec<Slot>,
     index: FxHashMap<DieId, SlotId>,
-    /// The text of every fragment.
+    /// The text of every fragment and name.
     text: String,
+    /// The fragments of every complete entry.
+    frags: Vec<Frag>,
+    /// The fragments of the entries being built, innermost last (builds
+    /// nest: an entry's children are built before it goes on).
+    building: Vec<(EntryId, Vec<Frag>)>,
+    /// Emptied fragment lists, to be reused.
+    spare: Vec<Vec<Frag>>,
     /// Bumped whenever a newer entry replaces the one a lookup used to
     /// find, so that anything derived from lookups can be recomputed.
     pub generation: u64,
@@ -93,6 +100,7 @@ impl DieMap {
         DieMap {
             entries: Vec::with_capacity(dies),
             slots: Vec::with_capacity(dies),
+            frags: Vec::with_capacity(dies * 4),
             index,
             ..DieMap::default()
         }
@@ -157,16 +165,15 @@ impl DieMap {
     /// The same, by slot.
     pub fn create_in(&mut self, slot: SlotId, state: State) -> EntryId {
         let id = self.entries.len() as EntryId;
-        let s = &mut self.slots[slot as usize];
-        s.building[slot_index(state)] += 1;
+        self.slots[slot as usize].building[slot_index(state)] += 1;
         self.entries.push(Entry {
-            die: s.die,
             slot,
             state: State::Incomplete,
-            tag: s.tag.unwrap_or(gimli::DW_TAG_null),
             fqn: None,
-            frags: Vec::new(),
+            frags: (0, 0),
         });
+        let scratch = self.spare.pop().unwrap_or_default();
+        self.building.push((id, scratch));
         id
     }
 
@@ -182,6 +189,14 @@ impl DieMap {
 
     /// Marks an entry built, in `state` (the state it was created for).
     pub fn complete(&mut self, id: EntryId, state: State) {
+        if let Some(pos) = self.building.iter().rposition(|(b, _)| *b == id) {
+            let (_, mut scratch) = self.building.remove(pos);
+            let start = self.frags.len() as u32;
+            self.frags.extend_from_slice(&scratch);
+            self.entries[id as usize].frags = (start, scratch.len() as u32);
+            scratch.clear();
+            self.spare.push(scratch);
+        }
         let e = &mut self.entries[id as usize];
         e.state = state;
         let slot = &mut self.slots[e.slot as usize];
@@ -203,15 +218,51 @@ impl DieMap {
         &self.entries[id as usize]
     }
 
-    pub fn entry_mut(&mut self, id: EntryId) -> &mut Entry {
-        &mut self.entries[id as usize]
+    /// The DIE an entry describes.
+    pub fn die(&self, id: EntryId) -> DieId {
+        self.slots[self.entries[id as usize].slot as usize].die
+    }
+
+    /// The tag of the DIE an entry describes.
+    pub fn entry_tag(&self, id: EntryId) -> DwTag {
+        self.slots[self.entries[id as usize].slot as usize]
+            .tag
+            .unwrap_or(gimli::DW_TAG_null)
+    }
+
+    /// An entry's qualified name, once its rule has read it.
+    pub fn fqn(&self, id: EntryId) -> Option<&str> {
+        let (a, n) = self.entries[id as usize].fqn?;
+        Some(self.text(a, n))
+    }
+
+    pub fn set_fqn(&mut self, id: EntryId, fqn: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(fqn);
+        self.entries[id as usize].fqn = Some((start, fqn.len() as u32));
+    }
+
+    /// A complete entry's fragments.
+    pub fn frags(&self, id: EntryId) -> &[Frag] {
+        let (a, n) = self.entries[id as usize].frags;
+        &self.frags[a as usize..(a + n) as usize]
+    }
+
+    /// The fragments of an entry being built.
+    fn scratch(&mut self, id: EntryId) -> &mut Vec<Frag> {
+        let pos = self
+            .building
+            .iter()
+            .rposition(|(b, _)| *b == id)
+            .expect("fragments are added to an entry being built");
+        &mut self.building[pos].1
     }
 
     /// Appends text, merging it with text just before it when that text
     /// ends the arena.
     pub fn add_text(&mut self, id: EntryId, s: &str) {
         let end = self.text.len() as u32;
-        let frags = &mut self.entries[id as usize].frags;
+        let frags = self.scratch(id);
         match frags.last_mut() {
             Some(Frag::Text(start, len)) if *start + *len == end => *len += s.len() as u32,
             _ => frags.push(Frag::Text(end, s.len() as u32)),
@@ -228,7 +279,7 @@ impl DieMap {
     /// comparing strings.
     pub fn view(&self, id: EntryId) -> Vec<FragView> {
         let mut out: Vec<FragView> = Vec::new();
-        for f in &self.entries[id as usize].frags {
+        for f in self.frags(id) {
             match *f {
                 Frag::Text(a, n) => {
                     let t = self.text(a, n);
@@ -245,11 +296,11 @@ impl DieMap {
     }
 
     pub fn add_break(&mut self, id: EntryId, n: i8) {
-        self.entries[id as usize].frags.push(Frag::Break(n));
+        self.scratch(id).push(Frag::Break(n));
     }
 
     pub fn add_die(&mut self, id: EntryId, slot: SlotId) {
-        self.entries[id as usize].frags.push(Frag::Die(slot));
+        self.scratch(id).push(Frag::Die(slot));
     }
 
     /// The entry a reference to a slot's DIE is assembled from: complete
@@ -294,6 +345,8 @@ mod tests {
         m.add_text(e, " x");
         m.add_break(e, 0);
         m.add_text(e, "");
+        m.complete(c, State::Complete);
+        m.complete(e, State::Complete);
         assert_eq!(
             m.view(e),
             [

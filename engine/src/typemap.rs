@@ -234,8 +234,8 @@ impl<'r> TypeMap<'r> {
         if !matches!(e.state, State::Complete | State::Unexpanded) {
             return None;
         }
-        let fqn = e.fqn.as_deref().filter(|f| !f.is_empty())?;
-        let prefix = self.rules.reference_prefix(e.tag)?;
+        let fqn = dies.fqn(id).filter(|f| !f.is_empty())?;
+        let prefix = self.rules.reference_prefix(dies.entry_tag(id))?;
         let q = if fqn.contains(' ') {
             self.rules.settings.reference_quote.as_str()
         } else {
@@ -257,7 +257,7 @@ impl<'r> TypeMap<'r> {
                 "type strings nested too deeply (a cycle of unnamed types?)",
             ));
         }
-        let frags = &dies.entry(id).frags;
+        let frags = dies.frags(id);
         for (i, f) in frags.iter().enumerate() {
             match f {
                 &Frag::Text(a, n) => out.text(dies.text(a, n)),
@@ -350,7 +350,7 @@ impl<'r> TypeMap<'r> {
             let e = dies.entry(id);
             // A complete string of the same DIE supersedes an unexpanded one.
             if e.state == State::Unexpanded {
-                if let Some(c) = dies.get(e.die, State::Complete) {
+                if let Some(c) = dies.get(dies.die(id), State::Complete) {
                     if mapped[c as usize] {
                         continue;
                     }

@@ -604,9 +604,9 @@ impl<'a, 'r> Walker<'a, 'r> {
                 return Ok(());
             }
         }
-        let n = self.map.entry(id).frags.len();
+        let n = self.map.frags(id).len();
         for i in 0..n {
-            match self.map.entry(id).frags[i] {
+            match self.map.frags(id)[i] {
                 Frag::Text(a, n) => {
                     if let Some(d) = &mut self.dump {
                         d.text(self.map.text(a, n));
@@ -640,7 +640,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         let mut out = Vec::new();
         let mut stack = vec![(id, 0usize)];
         while let Some((e, i)) = stack.pop() {
-            let frags = &self.map.entry(e).frags;
+            let frags = self.map.frags(e);
             let Some(f) = frags.get(i) else { continue };
             stack.push((e, i + 1));
             let &Frag::Die(slot) = f else { continue };
@@ -676,9 +676,10 @@ impl<'a, 'r> Walker<'a, 'r> {
             self.reentered.iter().map(|&(d, st, _)| (d, st)).collect();
         let mut by_key: HashMap<(DieId, State), Vec<EntryId>> = HashMap::new();
         for (id, e) in self.map.entries.iter().enumerate() {
-            if keys.contains(&(e.die, e.state)) {
+            let die = self.map.die(id as EntryId);
+            if keys.contains(&(die, e.state)) {
                 by_key
-                    .entry((e.die, e.state))
+                    .entry((die, e.state))
                     .or_default()
                     .push(id as EntryId);
             }
@@ -691,16 +692,15 @@ impl<'a, 'r> Walker<'a, 'r> {
             let Some(used) = self.map.get(die, state) else {
                 continue;
             };
-            let entries = &self.map.entries;
             let used_frags = self.map.view(used);
             let differs = by_key
                 .get(&(die, state))
                 .is_some_and(|ids| ids.iter().any(|&id| self.map.view(id) != used_frags));
             if differs {
-                let e = &entries[used as usize];
-                let what = match &e.fqn {
-                    Some(n) if !n.is_empty() => format!("{} {n}", tag_name(e.tag)),
-                    _ => tag_name(e.tag),
+                let tag = self.map.entry_tag(used);
+                let what = match self.map.fqn(used) {
+                    Some(n) if !n.is_empty() => format!("{} {n}", tag_name(tag)),
+                    _ => tag_name(tag),
                 };
                 self.warnings.push(format!(
                     "{what} (DIE {die:#x}) was reached again while its string was being built; \
@@ -843,11 +843,11 @@ impl<'a, 'r> Walker<'a, 'r> {
         Ok(match f {
             Field::Fqn => {
                 let id = ctx.id;
-                if self.map.entry(id).fqn.is_none() {
+                if self.map.fqn(id).is_none() {
                     let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
-                    self.map.entry_mut(id).fqn = Some(fqn);
+                    self.map.set_fqn(id, &fqn);
                 }
-                let fqn = self.map.entry(id).fqn.clone().unwrap_or_default();
+                let fqn = self.map.fqn(id).unwrap_or_default().to_string();
                 Val::Str(Cow::Owned(fqn))
             }
             Field::Tag => Val::Str(Cow::Owned(tag_name(ctx.entry.tag()))),
