@@ -17,6 +17,7 @@ use gimli::DwTag;
 use ksymrules_grammar::ast::Action;
 use ksymrules_grammar::model::{Builtin, ChildArm, Cond, Expr, Field, Op, Rules, Template};
 use ksymrules_grammar::names::{tag_name, AttrClass};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -142,10 +143,9 @@ pub struct Walker<'a, 'r> {
     /// `--debug` lines, when asked for.
     pub debug: Option<Vec<String>>,
     /// Prefixes passed on by namespaces, classes and structures.
-    scopes: Vec<String>,
-    /// Per unit: direct children of prefix-passing scopes, (DIE, scope),
-    /// by offset. Empty until the unit's names are resolved.
-    scoped: Vec<Vec<(DieId, u32)>>,
+    /// Per unit: the prefixes its namespaces, classes and structures pass
+    /// on, and their direct children (see `unit_names`).
+    names: Vec<UnitNames>,
     /// Per unit: whether its names are resolved. gendwarfksyms resolves a
     /// unit's names when it processes the unit, so a type in a later unit
     /// reached through `DW_FORM_ref_addr` has no name yet.
@@ -198,8 +198,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             object,
             warnings: Vec::new(),
             debug: None,
-            scopes: Vec::new(),
-            scoped: (0..dwarf.units.len()).map(|_| Vec::new()).collect(),
+            names: Vec::new(),
             resolved: vec![false; dwarf.units.len()],
             files: HashMap::new(),
             reentered: Vec::new(),
@@ -214,10 +213,17 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     /// Processes every unit of the object in order.
     pub fn run(&mut self, syms: &mut Symbols) -> Result<(), Error> {
-        for ui in self.dwarf.main_units..self.dwarf.units.len() {
-            self.resolve_names(ui)?;
+        // Every unit's names at once, on all cores; a unit of .debug_info
+        // counts as resolved only when it is processed, as in gendwarfksyms.
+        let dwarf = self.dwarf;
+        self.names = (0..dwarf.units.len())
+            .into_par_iter()
+            .map(|ui| unit_names(dwarf, ui))
+            .collect::<Result<_, _>>()?;
+        for ui in dwarf.main_units..dwarf.units.len() {
+            self.resolved[ui] = true;
         }
-        for ui in 0..self.dwarf.main_units {
+        for ui in 0..dwarf.main_units {
             self.process_unit(syms, ui)?;
         }
         self.check_reentries();
@@ -235,7 +241,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                  build without -gsplit-dwarf"
             )));
         }
-        self.resolve_names(ui)?;
+        self.resolved[ui] = true;
         let root = self.dwarf.unit_root(ui);
         self.visit_exports(syms, ui, root, 0)?;
         // Symbols still without a DIE are described from their pointers.
@@ -259,66 +265,6 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     // ------------------------------------------------------------ names
 
-    /// Records the qualified-name prefixes of one unit: namespaces, classes
-    /// and structures pass `scope::` to their direct children.
-    fn resolve_names(&mut self, ui: usize) -> Result<(), Error> {
-        let u = &self.dwarf.units[ui];
-        let mut cursor = u.unit.entries();
-        // Per depth: the prefix this DIE passes to its children.
-        let mut stack: Vec<Option<u32>> = Vec::new();
-        loop {
-            let next = cursor
-                .next_dfs()
-                .map_err(|e| Error::new(format!("malformed DWARF: {e}")))?;
-            let Some(e) = next else { break };
-            let depth = e.depth();
-            if depth < 0 {
-                return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
-            }
-            let d = depth as usize;
-            stack.truncate(d);
-            if d == 0 {
-                stack.push(None);
-                continue;
-            }
-            let parent = stack.get(d - 1).copied().flatten();
-            let tag = e.tag();
-            let id = u.start + e.offset().0 as u64;
-            let use_prefix = matches!(
-                tag,
-                dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
-            );
-            let name = if use_prefix || parent.is_some() {
-                self.dwarf
-                    .string(ui, e, dw::DW_AT_name)?
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-            } else {
-                None
-            };
-            let mut passes = None;
-            if let Some(p) = parent {
-                if use_prefix || name.is_some() {
-                    self.scoped[ui].push((id, p));
-                    if use_prefix {
-                        let prefix = format!(
-                            "{}::{}",
-                            self.scopes[p as usize],
-                            name.as_deref().unwrap_or("<anonymous>")
-                        );
-                        self.scopes.push(prefix);
-                        passes = Some((self.scopes.len() - 1) as u32);
-                    }
-                }
-            } else if let (Some(n), true) = (&name, use_prefix) {
-                self.scopes.push(n.clone());
-                passes = Some((self.scopes.len() - 1) as u32);
-            }
-            stack.push(passes);
-        }
-        self.resolved[ui] = true;
-        Ok(())
-    }
-
     /// The fully qualified name of a DIE ("" when unnamed, or when its unit
     /// has not been reached yet).
     fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<String, Error> {
@@ -329,9 +275,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             return Ok(String::new());
         };
         let name = String::from_utf8_lossy(name);
-        let scoped = &self.scoped[ui];
-        Ok(match scoped.binary_search_by_key(&die, |&(d, _)| d) {
-            Ok(i) => format!("{}::{}", self.scopes[scoped[i].1 as usize], name),
+        let names = &self.names[ui];
+        Ok(match names.scoped.binary_search_by_key(&die, |&(d, _)| d) {
+            Ok(i) => format!("{}::{}", names.scopes[names.scoped[i].1 as usize], name),
             Err(_) => name.into_owned(),
         })
     }
@@ -1128,6 +1074,73 @@ fn unexpanded_is_pure(ops: &[Op], stable: bool) -> bool {
             unexpanded_is_pure(otherwise, stable)
         }
     })
+}
+
+/// The qualified-name prefixes of one unit.
+#[derive(Debug, Default)]
+pub struct UnitNames {
+    /// Prefixes passed on by namespaces, classes and structures.
+    scopes: Vec<String>,
+    /// Their direct children: (DIE, scope), by offset.
+    scoped: Vec<(DieId, u32)>,
+}
+
+/// Resolves one unit's names: namespaces, classes and structures pass
+/// `scope::` to their direct children; an unnamed one passes
+/// `scope::<anonymous>` when it is itself inside a scope.
+pub fn unit_names(dwarf: &Dwarf<'_>, ui: usize) -> Result<UnitNames, Error> {
+    let mut out = UnitNames::default();
+    let u = &dwarf.units[ui];
+    let mut cursor = u.unit.entries();
+    // Per depth: the prefix this DIE passes to its children.
+    let mut stack: Vec<Option<u32>> = Vec::new();
+    loop {
+        let next = cursor
+            .next_dfs()
+            .map_err(|e| Error::new(format!("malformed DWARF: {e}")))?;
+        let Some(e) = next else { break };
+        let depth = e.depth();
+        if depth < 0 {
+            return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
+        }
+        let d = depth as usize;
+        stack.truncate(d);
+        if d == 0 {
+            stack.push(None);
+            continue;
+        }
+        let parent = stack.get(d - 1).copied().flatten();
+        let use_prefix = matches!(
+            e.tag(),
+            dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
+        );
+        let mut passes = None;
+        if use_prefix || parent.is_some() {
+            let name = dwarf.string(ui, e, dw::DW_AT_name)?;
+            let id = u.start + e.offset().0 as u64;
+            match parent {
+                Some(p) if use_prefix || name.is_some() => {
+                    out.scoped.push((id, p));
+                    if use_prefix {
+                        let inner =
+                            name.map_or(Cow::Borrowed("<anonymous>"), String::from_utf8_lossy);
+                        out.scopes
+                            .push(format!("{}::{inner}", out.scopes[p as usize]));
+                        passes = Some((out.scopes.len() - 1) as u32);
+                    }
+                }
+                None => {
+                    if let Some(n) = name {
+                        out.scopes.push(String::from_utf8_lossy(n).into_owned());
+                        passes = Some((out.scopes.len() - 1) as u32);
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack.push(passes);
+    }
+    Ok(out)
 }
 
 /// The tag of a DIE, for callers outside the walk.
