@@ -21,7 +21,13 @@ fn tmp(name: &str) -> PathBuf {
 /// Runs ksymrules (with every output) on `obj`; checks that it either
 /// succeeds or fails cleanly, and returns (exit code, stderr).
 fn run_checked(obj: &Path, symbols: &[u8]) -> (i32, String) {
-    let symtypes = obj.with_extension("symtypes");
+    // Beside the temporary copies, never beside a vendored object.
+    let stem: String = obj
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let symtypes = tmp(&format!("{stem}.symtypes"));
     let _ = std::fs::remove_file(&symtypes);
     let mut child = Command::new(env!("CARGO_BIN_EXE_ksymrules"))
         .args(["--stable", "--dump-dies", "--dump-versions", "-T"])
