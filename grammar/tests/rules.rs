@@ -158,3 +158,16 @@ fn exponential_templates_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn statement_keywords_can_name_attributes() {
+    // DW_AT_reference is spelt like the `reference` statement.
+    let r = load_str(
+        "t.rules",
+        "ksymrules 1\ninclude \"default\"\ntype base_type { if has(reference) { \"r\" } attr(reference) }\n",
+    );
+    assert!(r.is_ok(), "{r:?}");
+    // Piece keywords still cannot.
+    let e = err("ksymrules 1\ninclude \"default\"\ntype base_type { if has(newline) { \"r\" } }\n");
+    assert!(e.contains("expected"), "{e}");
+}
