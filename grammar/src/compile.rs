@@ -130,20 +130,7 @@ fn collect(
             }
             Statement::Expand { tags, when } => {
                 let pos = tags.first().map(|t| t.pos).unwrap_or_default();
-                if let Some(prev) = &c.expand {
-                    if prev.file == index {
-                        return Err(RulesError::at(
-                            name,
-                            pos,
-                            format!("expand is already given at {}", prev.pos),
-                        ));
-                    }
-                }
-                c.expand = Some(Def {
-                    file: index,
-                    pos,
-                    value: (tags, when),
-                });
+                define_once(&mut c.expand, index, pos, (tags, when), name, "expand")?;
             }
             Statement::Template {
                 name: n,
@@ -178,20 +165,7 @@ fn collect(
                 }
             }
             Statement::Replace { when, pos } => {
-                if let Some(prev) = &c.replace {
-                    if prev.file == index {
-                        return Err(RulesError::at(
-                            name,
-                            pos,
-                            format!("replace is already given at {}", prev.pos),
-                        ));
-                    }
-                }
-                c.replace = Some(Def {
-                    file: index,
-                    pos,
-                    value: when,
-                });
+                define_once(&mut c.replace, index, pos, when, name, "replace")?;
             }
             Statement::Kabi { kind, target, args } => {
                 c.kabi.push(kabi_rule(name, &kind, target, &args)?);
@@ -235,6 +209,28 @@ fn define<K: std::hash::Hash + Eq, T>(
         }
     }
     map.insert(key, Def { file, pos, value });
+    Ok(())
+}
+
+/// A statement given at most once per file; a later file's replaces it.
+fn define_once<T>(
+    slot: &mut Option<Def<T>>,
+    file: u16,
+    pos: Pos,
+    value: T,
+    file_name: &str,
+    what: &str,
+) -> Result<(), RulesError> {
+    if let Some(prev) = slot {
+        if prev.file == file {
+            return Err(RulesError::at(
+                file_name,
+                pos,
+                format!("{what} is already given at {}", prev.pos),
+            ));
+        }
+    }
+    *slot = Some(Def { file, pos, value });
     Ok(())
 }
 
