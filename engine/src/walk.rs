@@ -1016,22 +1016,14 @@ fn static_value(c: &Cond, stable: bool) -> Option<bool> {
         Cond::Expanded => Some(false),
         Cond::Stable => Some(stable),
         Cond::Not(c) => static_value(c, stable).map(|v| !v),
-        Cond::And(cs) => {
+        Cond::And(cs) | Cond::Or(cs) => {
+            // The value that decides the whole: false for `and`, true for `or`.
+            let decisive = matches!(c, Cond::Or(_));
             let vals: Vec<_> = cs.iter().map(|c| static_value(c, stable)).collect();
-            if vals.contains(&Some(false)) {
-                Some(false)
-            } else if vals.iter().all(|v| *v == Some(true)) {
-                Some(true)
-            } else {
-                None
-            }
-        }
-        Cond::Or(cs) => {
-            let vals: Vec<_> = cs.iter().map(|c| static_value(c, stable)).collect();
-            if vals.contains(&Some(true)) {
-                Some(true)
-            } else if vals.iter().all(|v| *v == Some(false)) {
-                Some(false)
+            if vals.contains(&Some(decisive)) {
+                Some(decisive)
+            } else if vals.iter().all(|v| *v == Some(!decisive)) {
+                Some(!decisive)
             } else {
                 None
             }
