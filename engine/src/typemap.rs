@@ -16,6 +16,11 @@ use std::sync::Arc;
 /// version) before the input is taken as malformed.
 const MAX_DEPTH: usize = 4000;
 
+/// Longest string of one type or symbol (references not expanded). Real
+/// kernels stay in the kilobytes; unnamed types that each use the previous
+/// one twice would double it at every level.
+const MAX_STRING: usize = 64 << 20;
+
 /// A string as stored in the type map: its text, with references to named
 /// types (`s#foo`) written as their names, and where those references are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -256,6 +261,13 @@ impl<'r> TypeMap<'r> {
             return Err(Error::new(
                 "type strings nested too deeply (a cycle of unnamed types?)",
             ));
+        }
+        if out.text.len() > MAX_STRING {
+            return Err(Error::new(format!(
+                "a type string grows beyond {} MiB (unnamed types that refer to each \
+                 other many times over?)",
+                MAX_STRING >> 20
+            )));
         }
         let frags = dies.frags(id);
         for (i, f) in frags.iter().enumerate() {

@@ -32,10 +32,17 @@ const MAX_DEPTH: usize = 2000;
 pub(crate) const STACK_RED_ZONE: usize = 256 * 1024;
 pub(crate) const STACK_GROWTH: usize = 8 * 1024 * 1024;
 
+/// Most `--dump-dies` output for one symbol: replays repeat cached
+/// strings, so unnamed types that each use the previous one twice would
+/// double it at every level.
+const MAX_DUMP: usize = 256 << 20;
+
 /// `--dump-dies` output: the walk as it happens, indented.
 #[derive(Debug, Default)]
 pub struct Dumper {
     pub out: String,
+    /// Where the current symbol's output starts.
+    symbol_start: usize,
     level: i32,
     pending_break: bool,
 }
@@ -59,6 +66,7 @@ impl Dumper {
 
     fn end_symbol(&mut self) {
         self.out.push('\n');
+        self.symbol_start = self.out.len();
     }
 }
 
@@ -549,6 +557,16 @@ impl<'a, 'r> Walker<'a, 'r> {
                 }
                 return Ok(());
             }
+        }
+        if self
+            .dump
+            .as_ref()
+            .is_some_and(|d| d.out.len() - d.symbol_start > MAX_DUMP)
+        {
+            return Err(Error::new(format!(
+                "--dump-dies output for one symbol grows beyond {} MiB",
+                MAX_DUMP >> 20
+            )));
         }
         let n = self.map.frags(id).len();
         for i in 0..n {

@@ -285,3 +285,38 @@ fn ten_thousand_nested_typedefs() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("nested more than"), "{err}");
 }
+
+#[test]
+fn unnamed_types_doubling_at_every_level() {
+    // Each function-pointer type takes two of the previous one: the type
+    // string doubles per level (in gendwarfksyms too). A length limit
+    // turns it into an error instead of gigabytes.
+    let dir = tmp("doubling");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut src = String::from("void (*v0)(int);\n");
+    for i in 1..=24 {
+        src.push_str(&format!(
+            "void (*v{i})(__typeof__(v{0}), __typeof__(v{0}));\n",
+            i - 1
+        ));
+    }
+    src.push_str("__typeof__(v24) exported;\n");
+    std::fs::write(dir.join("dag.c"), src).unwrap();
+    let status = Command::new("gcc")
+        .args(["-g", "-c", "dag.c", "-o", "dag.o"])
+        .current_dir(&dir)
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        other if std::env::var_os("CI").is_none() => {
+            eprintln!(
+                "SKIPPING unnamed_types_doubling_at_every_level: gcc unavailable ({other:?})"
+            );
+            return;
+        }
+        other => panic!("gcc is needed for this test: {other:?}"),
+    }
+    let (code, err) = run_checked(&dir.join("dag.o"), b"exported\n");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("grows beyond"), "{err}");
+}
