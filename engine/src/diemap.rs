@@ -177,11 +177,6 @@ impl DieMap {
         id
     }
 
-    /// The tag of a DIE that has an entry.
-    pub fn tag(&self, die: DieId) -> Option<DwTag> {
-        self.slots[self.slot_of(die)? as usize].tag
-    }
-
     /// The tag of a slot's DIE.
     pub fn slot_tag(&self, slot: SlotId) -> Option<DwTag> {
         self.slots[slot as usize].tag

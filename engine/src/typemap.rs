@@ -49,24 +49,6 @@ impl Expansion {
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }
-
-    /// Text and references in order: (is_reference, text).
-    pub fn pieces(&self) -> impl Iterator<Item = (bool, &str)> {
-        let mut out = Vec::with_capacity(self.refs.len() * 2 + 1);
-        let mut at = 0usize;
-        for &(a, b) in &self.refs {
-            let (a, b) = (a as usize, b as usize);
-            if a > at {
-                out.push((false, &self.text[at..a]));
-            }
-            out.push((true, &self.text[a..b]));
-            at = b;
-        }
-        if at < self.text.len() {
-            out.push((false, &self.text[at..]));
-        }
-        out.into_iter()
-    }
 }
 
 /// A reference whose name is not (yet) in the type map.

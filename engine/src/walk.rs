@@ -13,7 +13,6 @@ use crate::stable::{union_status, Kabi, UnionStatus};
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
 use gimli::constants as dw;
-use gimli::DwTag;
 use ksymrules_grammar::ast::Action;
 use ksymrules_grammar::model::{Builtin, ChildArm, Cond, Expr, Field, Op, Rules, Template};
 use ksymrules_grammar::names::{tag_name, AttrClass};
@@ -1151,11 +1150,6 @@ pub fn unit_names(dwarf: &Dwarf<'_>, ui: usize) -> Result<UnitNames, Error> {
         stack.push(passes);
     }
     Ok(out)
-}
-
-/// The tag of a DIE, for callers outside the walk.
-pub fn tag_of(dwarf: &Dwarf<'_>, die: DieId) -> Result<DwTag, Error> {
-    Ok(dwarf.entry(die)?.1.tag())
 }
 
 #[cfg(test)]

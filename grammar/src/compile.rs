@@ -297,15 +297,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
             expand_tags.push(resolve_tag(&f, t)?);
         }
         if let Some(cond) = &def.value.1 {
-            let cx = Context {
-                file: &f,
-                templates: &c.templates,
-                files: &files,
-                params: HashMap::new(),
-                expanded_ok: false,
-                depth: 0,
-                budget: Default::default(),
-            };
+            let cx = Context::new(&f, &c.templates, &files, false);
             expand_when = Some(cx.cond(cond)?);
         }
     }
@@ -313,15 +305,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
     let mut types = HashMap::new();
     for (tag, def) in &c.types {
         let f = file_name(def.file);
-        let cx = Context {
-            file: &f,
-            templates: &c.templates,
-            files: &files,
-            params: HashMap::new(),
-            expanded_ok: expand_tags.contains(tag),
-            depth: 0,
-            budget: Default::default(),
-        };
+        let cx = Context::new(&f, &c.templates, &files, expand_tags.contains(tag));
         let ops = cx.body(&def.value.1, &def.value.0)?;
         types.insert(
             *tag,
@@ -344,15 +328,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
             )
         })?;
         let f = file_name(def.file);
-        let cx = Context {
-            file: &f,
-            templates: &c.templates,
-            files: &files,
-            params: HashMap::new(),
-            expanded_ok: false,
-            depth: 0,
-            budget: Default::default(),
-        };
+        let cx = Context::new(&f, &c.templates, &files, false);
         let label = Name {
             text: kind.to_string(),
             pos: def.pos,
@@ -378,15 +354,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
                 "`replace strings when` can only test `stable` (there is no DIE to look at)",
             ));
         }
-        let cx = Context {
-            file: &f,
-            templates: &c.templates,
-            files: &files,
-            params: HashMap::new(),
-            expanded_ok: false,
-            depth: 0,
-            budget: Default::default(),
-        };
+        let cx = Context::new(&f, &c.templates, &files, false);
         replace_when = Some(cx.cond(&def.value)?);
     }
 
@@ -546,7 +514,25 @@ struct Context<'a> {
     budget: std::rc::Rc<std::cell::Cell<usize>>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// A context for a rule's own pieces (no template parameters bound).
+    fn new(
+        file: &'a str,
+        templates: &'a HashMap<String, Def<TemplateDef>>,
+        files: &'a [String],
+        expanded_ok: bool,
+    ) -> Self {
+        Context {
+            file,
+            templates,
+            files,
+            params: HashMap::new(),
+            expanded_ok,
+            depth: 0,
+            budget: Default::default(),
+        }
+    }
+
     fn err(&self, pos: Pos, msg: impl Into<String>) -> RulesError {
         RulesError::at(self.file, pos, msg)
     }

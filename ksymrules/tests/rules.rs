@@ -48,12 +48,7 @@ fn outputs(case_dir: &Path, rules: Option<&Path>, tag: &str) -> (Vec<String>, St
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut symvers: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
-    symvers.sort();
+    let symvers = sorted_lines(&out.stdout);
     let mut versions: Vec<String> = String::from_utf8(out.stderr)
         .unwrap()
         .lines()
@@ -66,6 +61,16 @@ fn outputs(case_dir: &Path, rules: Option<&Path>, tag: &str) -> (Vec<String>, St
         std::fs::read_to_string(&symtypes).unwrap(),
         versions,
     )
+}
+
+/// The lines of a command's output, sorted.
+fn sorted_lines(bytes: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = String::from_utf8_lossy(bytes)
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.sort();
+    lines
 }
 
 fn read_lines(p: &Path) -> Vec<String> {
@@ -383,12 +388,7 @@ fn kabi_rules_from_a_file_equal_those_from_the_object() {
             "{variant}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut symvers: Vec<String> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
-        symvers.sort();
+        let symvers = sorted_lines(&out.stdout);
         let golden = dir.join("expected/stable");
         assert_eq!(
             symvers,
@@ -407,12 +407,7 @@ fn kabi_rules_from_a_file_equal_those_from_the_object() {
             &["--stable", stripped.to_str().unwrap()],
             &dir.join("symbols"),
         );
-        let mut plain_symvers: Vec<String> = String::from_utf8(plain.stdout)
-            .unwrap()
-            .lines()
-            .map(String::from)
-            .collect();
-        plain_symvers.sort();
+        let plain_symvers = sorted_lines(&plain.stdout);
         assert_ne!(plain_symvers, symvers, "{variant}: the rules matter");
         cases += 1;
     }
