@@ -73,11 +73,23 @@ fn slot_index(state: State) -> usize {
     }
 }
 
+/// A unit's DIEs by offset: the slot number plus one (0: none yet).
+#[derive(Debug)]
+struct Dense {
+    start: u64,
+    slots: Vec<u32>,
+}
+
 #[derive(Debug, Default)]
 pub struct DieMap {
     pub entries: Vec<Entry>,
     slots: Vec<Slot>,
+    /// Slots by DIE, for a map that covers DIEs anywhere.
     index: FxHashMap<DieId, SlotId>,
+    /// Slots by offset, for a map that covers one unit (see `for_unit`).
+    dense: Option<Dense>,
+    /// The newest symbol entry of each DIE (kept after `finish`).
+    symbols: FxHashMap<DieId, EntryId>,
     /// The text of every fragment and name.
     text: String,
     /// The fragments of every complete entry.
@@ -106,15 +118,62 @@ impl DieMap {
         }
     }
 
+    /// A die map for the DIEs of one unit, `start..end`, sized for about
+    /// `dies` of them. Its slots are found by offset, without hashing;
+    /// DIEs outside the unit must not be given slots.
+    pub fn for_unit(start: u64, end: u64, dies: usize) -> Self {
+        DieMap {
+            entries: Vec::with_capacity(dies),
+            slots: Vec::with_capacity(dies),
+            frags: Vec::with_capacity(dies * 4),
+            dense: Some(Dense {
+                start,
+                slots: vec![0; (end - start) as usize],
+            }),
+            ..DieMap::default()
+        }
+    }
+
+    /// Whether `die` may be given a slot (a unit's map takes only its own).
+    pub fn covers(&self, die: DieId) -> bool {
+        match &self.dense {
+            Some(d) => die >= d.start && die - d.start < d.slots.len() as u64,
+            None => true,
+        }
+    }
+
+    /// Drops what is only needed while strings are built: DIEs are no
+    /// longer looked up, except symbols (`symbol_entry`).
+    pub fn finish(&mut self) {
+        self.dense = None;
+        self.index = FxHashMap::default();
+        self.spare = Vec::new();
+    }
+
     /// The slot of a DIE that has (or had) an entry.
     pub fn slot_of(&self, die: DieId) -> Option<SlotId> {
-        self.index.get(&die).copied()
+        match &self.dense {
+            Some(d) => {
+                let i = die.checked_sub(d.start)?;
+                d.slots.get(i as usize)?.checked_sub(1)
+            }
+            None => self.index.get(&die).copied(),
+        }
     }
 
     /// The slot of a DIE, made if it has none yet.
     pub fn slot_for(&mut self, die: DieId, tag: DwTag) -> SlotId {
         let next = self.slots.len() as SlotId;
-        let i = *self.index.entry(die).or_insert(next);
+        let i = match &mut self.dense {
+            Some(d) => {
+                let cell = &mut d.slots[(die - d.start) as usize];
+                if *cell == 0 {
+                    *cell = next + 1;
+                }
+                *cell - 1
+            }
+            None => *self.index.entry(die).or_insert(next),
+        };
         if i == next {
             self.slots.push(Slot {
                 die,
@@ -207,6 +266,21 @@ impl DieMap {
             }
             Some(_) => {}
         }
+        if state == State::Symbol {
+            let newest = slot.newest[i].expect("just set");
+            let die = slot.die;
+            self.symbols.insert(die, newest);
+        }
+    }
+
+    /// The newest finished symbol entry of `die`.
+    pub fn symbol_entry(&self, die: DieId) -> Option<EntryId> {
+        self.symbols.get(&die).copied()
+    }
+
+    /// The DIEs with symbol entries, and those entries.
+    pub fn symbol_entries(&self) -> impl Iterator<Item = (DieId, EntryId)> + '_ {
+        self.symbols.iter().map(|(&d, &e)| (d, e))
     }
 
     pub fn entry(&self, id: EntryId) -> &Entry {
@@ -326,6 +400,26 @@ mod tests {
         assert_eq!(m.get(7, State::Complete), Some(inner));
         assert_eq!(m.resolve(m.slot_of(7).unwrap()), Some(inner));
         assert_eq!(m.slot_of(8), None);
+    }
+
+    #[test]
+    fn a_unit_map_finds_slots_by_offset_and_keeps_symbols_after_finishing() {
+        let mut m = DieMap::for_unit(100, 200, 8);
+        assert!(m.covers(100) && m.covers(199));
+        assert!(!m.covers(99) && !m.covers(200));
+        assert_eq!(m.slot_of(150), None);
+        assert_eq!(m.slot_of(7), None);
+        let a = m.slot_for(150, gimli::DW_TAG_base_type);
+        let b = m.slot_for(100, gimli::DW_TAG_subprogram);
+        assert_eq!((a, b), (0, 1));
+        assert_eq!(m.slot_for(150, gimli::DW_TAG_base_type), a);
+        assert_eq!(m.slot_of(100), Some(b));
+        let s = m.create_in(b, State::Symbol);
+        m.complete(s, State::Symbol);
+        m.finish();
+        assert_eq!(m.symbol_entry(100), Some(s));
+        assert_eq!(m.symbol_entry(150), None);
+        assert_eq!(m.die_of(a), 150);
     }
 
     #[test]

@@ -15,15 +15,18 @@ fn default_rules() -> &'static Rules {
     RULES.get_or_init(ksymrules_grammar::default_rules)
 }
 
-/// Every output the pipeline can produce, so that all of it is exercised.
-fn all_outputs() -> Options {
+/// Every output the pipeline can produce, so that all of it is exercised;
+/// `--dump-dies` only when `dump`, as it makes the walk go unit by unit
+/// (both ways get half of the inputs).
+fn all_outputs(dump: bool) -> Options {
     Options {
         stable: true,
-        dump_dies: true,
+        dump_dies: dump,
         dump_types: true,
         dump_versions: true,
         symtypes: true,
         debug: true,
+        sequential_walk: false,
     }
 }
 
@@ -33,7 +36,7 @@ pub type Reached = Result<usize, String>;
 
 /// Runs the whole pipeline on an object, listing its own global symbols
 /// (and `extra`, one name per line).
-fn version_object(rules: &Rules, obj: &ObjectFile, extra: &str) -> Reached {
+fn version_object(rules: &Rules, obj: &ObjectFile, extra: &str, dump: bool) -> Reached {
     let mut list = String::from(extra);
     if let Ok(symbols) = obj.symbols() {
         for s in symbols.iter().take(10_000) {
@@ -49,7 +52,7 @@ fn version_object(rules: &Rules, obj: &ObjectFile, extra: &str) -> Reached {
     let mut outcome = Outcome::default();
     process_object_file(
         rules,
-        &all_outputs(),
+        &all_outputs(dump),
         &mut syms,
         0,
         obj,
@@ -68,7 +71,7 @@ fn version_object(rules: &Rules, obj: &ObjectFile, extra: &str) -> Reached {
 /// `object`: arbitrary bytes as an object file.
 pub fn object(data: &[u8]) -> Reached {
     let obj = ObjectFile::from_bytes(data.to_vec()).map_err(|e| e.to_string())?;
-    version_object(default_rules(), &obj, "")
+    version_object(default_rules(), &obj, "", data.len().is_multiple_of(2))
 }
 
 /// The objects the `dwarf` target mutates, with their symbol lists.
@@ -89,7 +92,8 @@ const MUTABLE_SECTIONS: [&str; 6] = [
 
 /// `dwarf`: a valid object whose DWARF sections or relocations are changed
 /// by the input, read as a script: one byte choosing the base object, then
-/// edits of (section: u8, offset: u32 LE, length: u8, bytes).
+/// edits of (section: u8, offset: u32 LE, length: u8, bytes). The choice
+/// byte's top bit asks for `--dump-dies`.
 pub fn dwarf(bases: &[Base], data: &[u8]) -> Reached {
     let Some((&pick, mut script)) = data.split_first() else {
         return Ok(0);
@@ -121,7 +125,7 @@ pub fn dwarf(bases: &[Base], data: &[u8]) -> Reached {
         }
     }
     let obj = ObjectFile::from_bytes(bytes).map_err(|e| e.to_string())?;
-    version_object(default_rules(), &obj, base.symbols)
+    version_object(default_rules(), &obj, base.symbols, pick & 0x80 != 0)
 }
 
 /// File ranges of the mutable sections of a well-formed object.
@@ -158,7 +162,7 @@ pub fn rules(data: &[u8], object: &[u8], symbols: &str) -> Reached {
     let rules = ksymrules_grammar::compile::load("fuzz.rules", text, &NoIncludes)
         .map_err(|e| e.to_string())?;
     let obj = ObjectFile::from_bytes(object.to_vec()).map_err(|e| e.to_string())?;
-    version_object(&rules, &obj, symbols)
+    version_object(&rules, &obj, symbols, data.len().is_multiple_of(2))
 }
 
 /// `kabi`: arbitrary bytes as a `.discard.gendwarfksyms.kabi_rules`

@@ -77,6 +77,10 @@ pub struct Options {
     pub symtypes: bool,
     /// Debugging lines (`--debug`).
     pub debug: bool,
+    /// Walk the units in order even when they could be walked in parallel
+    /// (for tests that compare both ways).
+    #[doc(hidden)]
+    pub sequential_walk: bool,
 }
 
 /// What a run produced besides the CRCs (which are in the [`Symbols`]).
@@ -165,33 +169,46 @@ pub fn process_object_file(
     if opts.debug {
         debug(diag, &format!("{file}: {} units", dwarf.main_units));
     }
-    let mut walker = walk::Walker::new(&dwarf, rules, &kabi, index, opts.stable, opts.dump_dies);
-    walker.debug = opts.debug.then(Vec::new);
     lap(diag, "reading units");
-    let walked = walker.run(syms);
+    let cfg = walk::WalkConfig {
+        dwarf: &dwarf,
+        rules,
+        kabi: &kabi,
+        object: index,
+        stable: opts.stable,
+        dump: opts.dump_dies,
+        debug: opts.debug,
+        sequential: opts.sequential_walk,
+    };
+    let (mut walked, result) = walk::walk_object(cfg, syms);
     lap(diag, "walk");
     if opts.debug {
+        let how = match (walked.parallel, walked.crossed) {
+            (true, _) => "in parallel",
+            (false, true) => "in order (a string reaches into another unit)",
+            (false, false) => "in order",
+        };
         debug(
             diag,
             &format!(
-                "{file}: {} DIE visits, nested at most {} deep",
-                walker.visits_made, walker.deepest
+                "{file}: units walked {how}: {} DIE visits, nested at most {} deep",
+                walked.visits, walked.deepest
             ),
         );
     }
-    for line in walker.debug.take().unwrap_or_default() {
+    for line in std::mem::take(&mut walked.debug) {
         debug(diag, &line);
     }
-    if let Some(d) = &walker.dump {
-        let _ = diag.write_all(d.out.as_bytes());
+    if let Some(d) = &walked.dump {
+        let _ = diag.write_all(d.as_bytes());
         // A walk stopped by an error leaves a line open: end it, so that
         // the error is a line of its own.
-        if walked.is_err() && !d.out.is_empty() && !d.out.ends_with('\n') {
+        if result.is_err() && !d.is_empty() && !d.ends_with('\n') {
             let _ = diag.write_all(b"\n");
         }
     }
-    walked?;
-    for w in std::mem::take(&mut walker.warnings) {
+    result?;
+    for w in std::mem::take(&mut walked.warnings) {
         warn(diag, file, &w);
     }
     let replace = rules
@@ -200,7 +217,7 @@ pub fn process_object_file(
         .is_some_and(|c| stable_condition(c, opts.stable));
     let mut tm = typemap::TypeMap::new(rules, replace.then_some(&kabi));
     let mut types_dump = opts.dump_types.then(String::new);
-    tm.collect(&walker.map, types_dump.as_mut())?;
+    tm.collect(&walked.maps, types_dump.as_mut())?;
     lap(diag, "type map");
     let mut versions = opts.dump_versions.then(String::new);
     let mut lines = Vec::new();
@@ -210,7 +227,7 @@ pub fn process_object_file(
         versions: versions.as_mut(),
         types: types_dump.as_mut(),
     };
-    tm.versions(&walker.map, syms, index, &mut out, &mut warnings)?;
+    tm.versions(&walked.maps, syms, index, &mut out, &mut warnings)?;
     lap(diag, "versions");
     if let Some(t) = types_dump {
         let _ = diag.write_all(t.as_bytes());
@@ -224,7 +241,10 @@ pub fn process_object_file(
     if opts.debug {
         debug(
             diag,
-            &format!("{file}: {} cached strings", walker.map.entries.len()),
+            &format!(
+                "{file}: {} cached strings",
+                walked.maps.iter().map(|m| m.entries.len()).sum::<usize>()
+            ),
         );
         for s in syms
             .list

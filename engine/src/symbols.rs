@@ -31,7 +31,7 @@ pub struct Symbol {
 }
 
 /// The symbol list, in input order.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Symbols {
     pub list: Vec<Symbol>,
     by_name: HashMap<String, usize>,

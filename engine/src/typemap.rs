@@ -3,6 +3,7 @@
 //! CRCs, and the symtypes file.
 
 use crate::diemap::{DieMap, EntryId, Frag, State};
+use crate::dwarf::DieId;
 use crate::kabi::{split_type_string, TypeStringPiece};
 use crate::stable::Kabi;
 use crate::symbols::{SymState, Symbols};
@@ -329,31 +330,33 @@ impl<'r> TypeMap<'r> {
         }
     }
 
-    /// Fills the type map from every entry of the die map, in the order
-    /// the entries were made.
-    pub fn collect(&mut self, dies: &DieMap, mut dump: Option<&mut String>) -> Result<(), Error> {
+    /// Fills the type map from every entry of the die maps, in the order
+    /// the entries were made (the maps are in unit order).
+    pub fn collect(&mut self, maps: &[DieMap], mut dump: Option<&mut String>) -> Result<(), Error> {
         // Which entries to map, in the order they were made.
-        let mut mapped = vec![false; dies.entries.len()];
-        let mut todo = Vec::new();
-        for start in 0..dies.entries.len() {
-            if mapped[start] {
-                continue;
-            }
-            mapped[start] = true;
-            let mut id = start as EntryId;
-            let e = dies.entry(id);
-            // A complete string of the same DIE supersedes an unexpanded one.
-            if e.state == State::Unexpanded {
-                if let Some(c) = dies.get(dies.die(id), State::Complete) {
-                    if mapped[c as usize] {
-                        continue;
-                    }
-                    mapped[c as usize] = true;
-                    id = c;
+        let mut todo: Vec<(u32, EntryId, String)> = Vec::new();
+        for (m, dies) in maps.iter().enumerate() {
+            let mut mapped = vec![false; dies.entries.len()];
+            for start in 0..dies.entries.len() {
+                if mapped[start] {
+                    continue;
                 }
-            }
-            if let Some(name) = self.type_name(dies, id) {
-                todo.push((id, name));
+                mapped[start] = true;
+                let mut id = start as EntryId;
+                let e = dies.entry(id);
+                // A complete string of the same DIE supersedes an unexpanded one.
+                if e.state == State::Unexpanded {
+                    if let Some(c) = dies.get_slot(e.slot, State::Complete) {
+                        if mapped[c as usize] {
+                            continue;
+                        }
+                        mapped[c as usize] = true;
+                        id = c;
+                    }
+                }
+                if let Some(name) = self.type_name(dies, id) {
+                    todo.push((m as u32, id, name));
+                }
             }
         }
         // Their strings, on all cores; then kept in that order, so that the
@@ -362,13 +365,13 @@ impl<'r> TypeMap<'r> {
         const CHUNK: usize = 1 << 14;
         let mut todo = todo.into_iter().peekable();
         while todo.peek().is_some() {
-            let chunk: Vec<(EntryId, String)> = todo.by_ref().take(CHUNK).collect();
+            let chunk: Vec<(u32, EntryId, String)> = todo.by_ref().take(CHUNK).collect();
             let this = &*self;
             let strings: Vec<Result<Expansion, Error>> = chunk
                 .par_iter()
-                .map(|(id, name)| this.expand_named(dies, name, *id))
+                .map(|(m, id, name)| this.expand_named(&maps[*m as usize], name, *id))
                 .collect();
-            for ((_, name), exp) in chunk.into_iter().zip(strings) {
+            for ((_, _, name), exp) in chunk.into_iter().zip(strings) {
                 self.add(name, exp?, dump.as_deref_mut());
             }
         }
@@ -427,7 +430,7 @@ impl<'r> TypeMap<'r> {
     /// symtypes lines and version dump when asked.
     pub fn versions(
         &mut self,
-        dies: &DieMap,
+        maps: &[DieMap],
         syms: &mut Symbols,
         object: usize,
         out: &mut Outputs<'_>,
@@ -441,6 +444,10 @@ impl<'r> TypeMap<'r> {
             .map(|s| s.state == SymState::Processed)
             .collect();
         let mut jobs: Vec<(usize, Expansion, bool)> = Vec::new();
+        let described: FxHashMap<DieId, (&DieMap, EntryId)> = maps
+            .iter()
+            .flat_map(|m| m.symbol_entries().map(move |(d, e)| (d, (m, e))))
+            .collect();
         for &i in syms.visiting_order() {
             let sym = &syms.list[i];
             if out.symtypes.is_none() && done[i] {
@@ -450,7 +457,7 @@ impl<'r> TypeMap<'r> {
             if obj != object {
                 continue;
             }
-            let Some(id) = dies.get(die, State::Symbol) else {
+            let Some(&(dies, id)) = described.get(&die) else {
                 continue;
             };
             let exp = self.expand_named(dies, &sym.name, id)?;

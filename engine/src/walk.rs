@@ -138,221 +138,440 @@ struct Ctx<'a> {
     union: Option<UnionStatus>,
 }
 
-pub struct Walker<'a, 'r> {
+/// What the walk of one object gives.
+#[derive(Debug, Default)]
+pub struct WalkOutput {
+    /// The die maps, in unit order: one per unit that described symbols,
+    /// or a single one for the whole object.
+    pub maps: Vec<DieMap>,
+    pub warnings: Vec<String>,
+    /// `--debug` lines.
+    pub debug: Vec<String>,
+    /// `--dump-dies` output.
+    pub dump: Option<String>,
+    /// How many times a DIE was described, and the deepest nesting met.
+    pub visits: u64,
+    pub deepest: usize,
+    /// Whether units were walked in parallel.
+    pub parallel: bool,
+    /// Whether a parallel walk was given up because a string reached into
+    /// another unit.
+    pub crossed: bool,
+}
+
+/// What the walk of one object needs.
+#[derive(Clone, Copy)]
+pub struct WalkConfig<'a, 'r> {
     pub dwarf: &'a Dwarf<'a>,
     pub rules: &'r Rules,
     pub kabi: &'r Kabi,
-    pub map: DieMap,
-    pub stable: bool,
-    pub dump: Option<Dumper>,
+    /// The object's number in the run.
     pub object: usize,
-    pub warnings: Vec<String>,
-    /// `--debug` lines, when asked for.
-    pub debug: Option<Vec<String>>,
-    /// Prefixes passed on by namespaces, classes and structures.
-    /// Per unit: the prefixes its namespaces, classes and structures pass
-    /// on, and their direct children (see `unit_names`).
-    names: Vec<UnitNames>,
-    /// Per unit: whether its names are resolved. gendwarfksyms resolves a
-    /// unit's names when it processes the unit, so a type in a later unit
-    /// reached through `DW_FORM_ref_addr` has no name yet.
-    resolved: Vec<bool>,
-    /// File paths by index. For units of `.debug_info` the key is the index
-    /// alone, reset per unit, as gendwarfksyms does (even when a reference
-    /// leads to another unit); type units have their own.
-    files: HashMap<(Option<usize>, u64), String>,
-    /// Re-entered (DIE, state) pairs, checked once they are complete.
-    reentered: Vec<(DieId, State, EntryId)>,
-    /// Per entry: the expand-once DIEs a replay visits, in order (see
-    /// `replay`), with the die-map generation it was computed in.
-    visits: FxHashMap<EntryId, (u64, Rc<[DieId]>)>,
-    /// How many times a DIE was described (for `--debug`).
-    pub visits_made: u64,
-    /// The deepest nesting of descriptions met (for `--debug`).
-    pub deepest: usize,
-    /// Replays can be skipped entirely (see `replays_matter`).
-    skip_replays: bool,
-    /// Per slot: the epoch of the last symbol that expanded the DIE.
-    marks: Vec<u32>,
-    /// The last symbol epoch given out.
-    epoch: u32,
+    pub stable: bool,
+    pub dump: bool,
+    pub debug: bool,
+    /// Walk the units one after the other even when they could be walked
+    /// in parallel (to compare both ways).
+    pub sequential: bool,
 }
 
-impl<'a, 'r> Walker<'a, 'r> {
-    pub fn new(
-        dwarf: &'a Dwarf<'a>,
-        rules: &'r Rules,
-        kabi: &'r Kabi,
-        object: usize,
-        stable: bool,
-        dump: bool,
-    ) -> Self {
-        Walker {
-            kabi,
-            dwarf,
-            rules,
-            // Exports reach a fraction of the DIEs; about one in 24 bytes
-            // of .debug_info is a DIE that ends up in the map.
-            map: DieMap::with_capacity(
-                dwarf.units[..dwarf.main_units]
-                    .iter()
-                    .map(|u| (u.end - u.start) as usize)
-                    .sum::<usize>()
-                    / 24,
-            ),
-            stable,
-            dump: dump.then(Dumper::default),
-            object,
-            warnings: Vec::new(),
-            debug: None,
-            names: Vec::new(),
-            resolved: vec![false; dwarf.units.len()],
-            files: HashMap::new(),
-            reentered: Vec::new(),
-            visits: FxHashMap::default(),
-            visits_made: 0,
-            deepest: 0,
-            skip_replays: !dump && !replays_matter(rules, stable),
-            marks: Vec::new(),
-            epoch: 0,
+/// Walks an object: finds the DIEs of the listed symbols and builds their
+/// strings. On error, what was output before it (the dump, debug lines)
+/// is still returned.
+///
+/// gendwarfksyms walks the units in order with one die map. When no string
+/// built for one unit reaches a DIE of another (as in objects without
+/// `DW_FORM_ref_addr` or followed type units), each unit's strings depend
+/// only on its own DIEs and on which symbols it describes; the latter is
+/// decided first, in unit order, and the units are then walked in
+/// parallel, each into its own die map. Anything else falls back to the
+/// sequential walk, which is always exact.
+pub fn walk_object(cfg: WalkConfig<'_, '_>, syms: &mut Symbols) -> (WalkOutput, Result<(), Error>) {
+    let mut out = WalkOutput::default();
+    let scans = match scan_units(cfg, syms) {
+        Ok(s) => s,
+        Err(e) => return (out, Err(e)),
+    };
+    let dwarf = cfg.dwarf;
+    let type_units = cfg.rules.settings.follow_type_units && dwarf.units.len() > dwarf.main_units;
+    if !cfg.sequential && !cfg.dump && !type_units && dwarf.main_units > 1 {
+        let saved = syms.clone();
+        match walk_parallel(cfg, &scans, syms, &mut out) {
+            Some(result) => {
+                out.parallel = true;
+                return (out, result);
+            }
+            None => {
+                *syms = saved;
+                out = WalkOutput {
+                    crossed: true,
+                    ..WalkOutput::default()
+                };
+            }
         }
     }
-
-    /// Processes every unit of the object in order.
-    pub fn run(&mut self, syms: &mut Symbols) -> Result<(), Error> {
-        // Every unit's names at once, on all cores; a unit of .debug_info
-        // counts as resolved only when it is processed, as in gendwarfksyms.
-        let dwarf = self.dwarf;
-        self.names = (0..dwarf.units.len())
-            .into_par_iter()
-            .map(|ui| unit_names(dwarf, ui))
-            .collect::<Result<_, _>>()?;
-        for ui in dwarf.main_units..dwarf.units.len() {
-            self.resolved[ui] = true;
+    let mut planner = Planner::new(cfg);
+    let mut w = Walker::new(cfg, &scans, None);
+    let result = (|| {
+        for (ui, scan) in scans[..dwarf.main_units].iter().enumerate() {
+            let (jobs, error) = planner.plan_unit(syms, ui, scan);
+            w.current = ui;
+            for job in jobs {
+                w.process_symbol(job)?;
+            }
+            if let Some(e) = error {
+                return Err(e);
+            }
+            w.files.clear();
         }
-        for ui in 0..dwarf.main_units {
-            self.process_unit(syms, ui)?;
-        }
-        self.check_reentries();
+        w.check_reentries();
         Ok(())
+    })();
+    w.map.finish();
+    out.debug.extend(planner.debug.unwrap_or_default());
+    out.dump = w.dump.map(|d| d.out);
+    out.warnings = w.warnings;
+    out.visits = w.visits_made;
+    out.deepest = w.deepest;
+    out.maps = vec![w.map];
+    (out, result)
+}
+
+/// Every unit's names and export candidates, on all cores; the first error
+/// in unit order.
+fn scan_units(cfg: WalkConfig<'_, '_>, syms: &Symbols) -> Result<Vec<UnitScan>, Error> {
+    let prefix = cfg.rules.settings.symbol_pointer_prefix.as_str();
+    let scans: Vec<Result<UnitScan, Error>> = (0..cfg.dwarf.units.len())
+        .into_par_iter()
+        .map(|ui| scan_unit(cfg.dwarf, ui, syms, prefix))
+        .collect();
+    scans.into_iter().collect()
+}
+
+/// The parallel walk (see `walk_object`); `None` when a string reached
+/// into another unit.
+fn walk_parallel(
+    cfg: WalkConfig<'_, '_>,
+    scans: &[UnitScan],
+    syms: &mut Symbols,
+    out: &mut WalkOutput,
+) -> Option<Result<(), Error>> {
+    // Which unit describes which symbol, in order, as the sequential walk
+    // would decide it.
+    let mut planner = Planner::new(cfg);
+    let mut plans = Vec::new();
+    for (ui, scan) in scans[..cfg.dwarf.main_units].iter().enumerate() {
+        let (jobs, error) = planner.plan_unit(syms, ui, scan);
+        let stop = error.is_some();
+        if !jobs.is_empty() || stop {
+            plans.push((ui, jobs, error));
+        }
+        if stop {
+            break;
+        }
+    }
+    out.debug.extend(planner.debug.unwrap_or_default());
+    struct Built {
+        result: Result<(), Error>,
+        crossed: bool,
+        map: DieMap,
+        warnings: Vec<String>,
+        visits: u64,
+        deepest: usize,
+    }
+    let built: Vec<Built> = plans
+        .par_iter()
+        .map(|(ui, jobs, _)| {
+            let mut w = Walker::new(cfg, scans, Some(*ui));
+            let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
+            if result.is_ok() {
+                w.check_reentries();
+            }
+            w.map.finish();
+            Built {
+                result,
+                crossed: w.crossed,
+                map: w.map,
+                warnings: w.warnings,
+                visits: w.visits_made,
+                deepest: w.deepest,
+            }
+        })
+        .collect();
+    if built.iter().any(|b| b.crossed) {
+        return None;
+    }
+    for (b, (_, _, error)) in built.into_iter().zip(plans) {
+        out.visits += b.visits;
+        out.deepest = out.deepest.max(b.deepest);
+        out.warnings.extend(b.warnings);
+        out.maps.push(b.map);
+        if let Err(e) = b.result {
+            return Some(Err(e));
+        }
+        if let Some(e) = error {
+            return Some(Err(e));
+        }
+    }
+    Some(Ok(()))
+}
+
+/// A DIE that may describe a listed symbol: a subprogram or variable at
+/// the top of its unit, or inside namespaces, classes and structures.
+#[derive(Debug)]
+struct Candidate {
+    die: DieId,
+    subprogram: bool,
+    /// Its linkage name or name.
+    own: Option<String>,
+    /// Its abstract origin, and the origin's name.
+    origin: Option<DieId>,
+    origin_name: Option<String>,
+}
+
+/// What one unit offers the walk, found before it starts.
+#[derive(Debug, Default)]
+pub struct UnitScan {
+    names: UnitNames,
+    /// Candidates whose names (or origins' names) are listed, in order.
+    candidates: Vec<Candidate>,
+    /// An error met reading a candidate, after the ones kept: the walk
+    /// reports it when it gets there.
+    error: Option<Error>,
+}
+
+/// A symbol to describe from a DIE, with the subprogram or variable rule.
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    die: DieId,
+    subprogram: bool,
+}
+
+/// A DIE's linkage name, or else its name.
+fn symbol_name<'a>(dwarf: &Dwarf<'a>, ui: usize, e: &Entry<'a>) -> Result<Option<String>, Error> {
+    let s = match dwarf.string(ui, e, dw::DW_AT_linkage_name)? {
+        Some(s) => Some(s),
+        None => dwarf.string(ui, e, dw::DW_AT_name)?,
+    };
+    Ok(s.map(|s| String::from_utf8_lossy(s).into_owned()))
+}
+
+/// One candidate's names; `None` when neither is listed.
+fn candidate<'a>(
+    dwarf: &Dwarf<'a>,
+    ui: usize,
+    die: DieId,
+    e: &Entry<'a>,
+    syms: &Symbols,
+    prefix: &str,
+) -> Result<Option<Candidate>, Error> {
+    let origin = dwarf.reference(ui, e, dw::DW_AT_abstract_origin)?;
+    let own = symbol_name(dwarf, ui, e)?;
+    let origin_name = match origin {
+        Some(o) => {
+            let (oui, oe) = dwarf.entry(o)?;
+            symbol_name(dwarf, oui, &oe)?
+        }
+        None => None,
+    };
+    let listed = |n: &Option<String>| n.as_deref().is_some_and(|n| syms.find(n, prefix).is_some());
+    if !listed(&own) && !listed(&origin_name) {
+        return Ok(None);
+    }
+    Ok(Some(Candidate {
+        die,
+        subprogram: e.tag() == dw::DW_TAG_subprogram,
+        own,
+        origin,
+        origin_name,
+    }))
+}
+
+/// Scans one unit: its qualified-name prefixes (namespaces, classes and
+/// structures pass `scope::` to their direct children; an unnamed one
+/// passes `scope::<anonymous>` when it is itself inside a scope), and its
+/// export candidates.
+pub fn scan_unit(
+    dwarf: &Dwarf<'_>,
+    ui: usize,
+    syms: &Symbols,
+    prefix: &str,
+) -> Result<UnitScan, Error> {
+    let mut out = UnitScan::default();
+    let names = &mut out.names;
+    let u = &dwarf.units[ui];
+    let main = u.main;
+    let mut cursor = u.unit.entries();
+    // Per depth: the prefix this DIE passes to its children, and whether
+    // its children are looked at for exports.
+    let mut stack: Vec<(Option<u32>, bool)> = Vec::new();
+    loop {
+        let next = cursor
+            .next_dfs()
+            .map_err(|e| Error::new(format!("malformed DWARF: {e}")))?;
+        let Some(e) = next else { break };
+        let depth = e.depth();
+        if depth < 0 {
+            return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
+        }
+        let d = depth as usize;
+        stack.truncate(d);
+        if d == 0 {
+            stack.push((None, true));
+            continue;
+        }
+        let (parent, visible) = stack.get(d - 1).copied().unwrap_or((None, false));
+        let tag = e.tag();
+        let scope = matches!(
+            tag,
+            dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
+        );
+        let id = u.start + e.offset().0 as u64;
+        if visible && main && out.error.is_none() {
+            if scope && d > MAX_DEPTH {
+                out.error = Some(Error::new("DIE tree nested too deeply"));
+            } else if matches!(tag, dw::DW_TAG_subprogram | dw::DW_TAG_variable) {
+                match candidate(dwarf, ui, id, e, syms, prefix) {
+                    Ok(Some(c)) => out.candidates.push(c),
+                    Ok(None) => {}
+                    Err(err) => out.error = Some(err),
+                }
+            }
+        }
+        let mut passes = None;
+        if scope || parent.is_some() {
+            let name = dwarf.string(ui, e, dw::DW_AT_name)?;
+            match parent {
+                Some(p) if scope || name.is_some() => {
+                    names.scoped.push((id, p));
+                    if scope {
+                        let inner =
+                            name.map_or(Cow::Borrowed("<anonymous>"), String::from_utf8_lossy);
+                        names
+                            .scopes
+                            .push(format!("{}::{inner}", names.scopes[p as usize]));
+                        passes = Some((names.scopes.len() - 1) as u32);
+                    }
+                }
+                None => {
+                    if let Some(n) = name {
+                        names.scopes.push(String::from_utf8_lossy(n).into_owned());
+                        passes = Some((names.scopes.len() - 1) as u32);
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack.push((passes, visible && scope));
+    }
+    Ok(out)
+}
+
+/// Decides which unit describes which listed symbol, as gendwarfksyms'
+/// walk does: in unit order, the first DIE found for a symbol wins.
+struct Planner<'a, 'r> {
+    dwarf: &'a Dwarf<'a>,
+    rules: &'r Rules,
+    object: usize,
+    /// `--debug` lines, when asked for.
+    debug: Option<Vec<String>>,
+}
+
+impl<'a, 'r> Planner<'a, 'r> {
+    fn new(cfg: WalkConfig<'a, 'r>) -> Self {
+        Planner {
+            dwarf: cfg.dwarf,
+            rules: cfg.rules,
+            object: cfg.object,
+            debug: cfg.debug.then(Vec::new),
+        }
     }
 
-    fn process_unit(&mut self, syms: &mut Symbols, ui: usize) -> Result<(), Error> {
+    /// Decides which listed symbols unit `ui` describes, from which DIEs,
+    /// in the order the walk meets them; marks them found. Also returns the
+    /// error the walk meets after those, if any.
+    fn plan_unit(
+        &mut self,
+        syms: &mut Symbols,
+        ui: usize,
+        scan: &UnitScan,
+    ) -> (Vec<Job>, Option<Error>) {
+        let mut jobs = Vec::new();
         if self.dwarf.is_skeleton(ui) {
             let dwo = self
                 .dwarf
                 .dwo_name(ui)
                 .unwrap_or_else(|| "a .dwo file".to_string());
-            return Err(Error::new(format!(
+            let e = Error::new(format!(
                 "split DWARF: the types are in {dwo}, which ksymrules does not read; \
                  build without -gsplit-dwarf"
-            )));
+            ));
+            return (jobs, Some(e));
         }
-        self.resolved[ui] = true;
-        let root = self.dwarf.unit_root(ui);
-        self.visit_exports(syms, ui, root, 0)?;
+        for c in &scan.candidates {
+            match self.match_export(syms, c) {
+                Ok(Some(job)) => jobs.push(job),
+                Ok(None) => {}
+                Err(e) => return (jobs, Some(e)),
+            }
+        }
+        if let Some(e) = &scan.error {
+            return (jobs, Some(e.clone()));
+        }
         // Symbols still without a DIE are described from their pointers.
-        let order = syms.visiting_order().to_vec();
-        for i in order {
+        for k in 0..syms.visiting_order().len() {
+            let i = syms.visiting_order()[k];
             let s = &syms.list[i];
             if s.state != SymState::Unprocessed {
                 continue;
             }
-            if let Some((obj, die)) = s.ptr_die {
-                if obj == self.object {
-                    let (_, e) = self.dwarf.entry(die)?;
-                    let subprogram = e.tag() == dw::DW_TAG_subroutine_type;
-                    self.process_symbol(syms, i, die, subprogram)?;
-                }
+            let Some((obj, die)) = s.ptr_die else {
+                continue;
+            };
+            if obj != self.object {
+                continue;
             }
+            let subprogram = match self.dwarf.entry(die) {
+                Ok((_, e)) => e.tag() == dw::DW_TAG_subroutine_type,
+                Err(e) => return (jobs, Some(e)),
+            };
+            jobs.push(self.found(syms, i, die, subprogram));
         }
-        self.files.clear();
-        Ok(())
+        (jobs, None)
     }
 
-    // ------------------------------------------------------------ names
-
-    /// The fully qualified name of a DIE ("" when unnamed, or when its unit
-    /// has not been reached yet).
-    fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<String, Error> {
-        if !self.resolved[ui] {
-            return Ok(String::new());
-        }
-        let Some(name) = self.dwarf.string(ui, entry, dw::DW_AT_name)? else {
-            return Ok(String::new());
+    /// The symbol a candidate describes, if any; symbol pointers are noted.
+    fn match_export(&mut self, syms: &mut Symbols, c: &Candidate) -> Result<Option<Job>, Error> {
+        let prefix = self.rules.settings.symbol_pointer_prefix.as_str();
+        let mut sym = c.own.as_deref().and_then(|n| syms.unprocessed(n, prefix));
+        let source = c.origin.unwrap_or(c.die);
+        let source_name = match c.origin {
+            Some(_) => &c.origin_name,
+            None => &c.own,
         };
-        let name = String::from_utf8_lossy(name);
-        let names = &self.names[ui];
-        Ok(match names.scoped.binary_search_by_key(&die, |&(d, _)| d) {
-            Ok(i) => format!("{}::{}", names.scopes[names.scoped[i].1 as usize], name),
-            Err(_) => name.into_owned(),
-        })
-    }
-
-    // ------------------------------------------------------------ exports
-
-    fn symbol_name(&self, ui: usize, e: &Entry<'a>) -> Result<Option<String>, Error> {
-        let s = match self.dwarf.string(ui, e, dw::DW_AT_linkage_name)? {
-            Some(s) => Some(s),
-            None => self.dwarf.string(ui, e, dw::DW_AT_name)?,
-        };
-        Ok(s.map(|s| String::from_utf8_lossy(s).into_owned()))
-    }
-
-    fn visit_exports(
-        &mut self,
-        syms: &mut Symbols,
-        ui: usize,
-        die: DieId,
-        depth: usize,
-    ) -> Result<(), Error> {
-        if depth > MAX_DEPTH {
-            return Err(Error::new("DIE tree nested too deeply"));
-        }
-        for (child, tag) in self.dwarf.children(ui, die)? {
-            match tag {
-                dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type => {
-                    self.visit_exports(syms, ui, child, depth + 1)?
-                }
-                dw::DW_TAG_subprogram | dw::DW_TAG_variable => {
-                    self.match_export(syms, ui, child, tag == dw::DW_TAG_subprogram)?
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn match_export(
-        &mut self,
-        syms: &mut Symbols,
-        ui: usize,
-        die: DieId,
-        subprogram: bool,
-    ) -> Result<(), Error> {
-        let prefix = self.rules.settings.symbol_pointer_prefix.clone();
-        let (_, e) = self.dwarf.entry(die)?;
-        let origin = self.dwarf.reference(ui, &e, dw::DW_AT_abstract_origin)?;
-        let own = self.symbol_name(ui, &e)?;
-        let mut sym = own.as_deref().and_then(|n| syms.unprocessed(n, &prefix));
-        let source = origin.unwrap_or(die);
-        let source_name = match origin {
-            Some(o) => {
-                let (oui, oe) = self.dwarf.entry(o)?;
-                self.symbol_name(oui, &oe)?
-            }
-            None => own,
-        };
-        if sym.is_none() && origin.is_some() {
+        if sym.is_none() && c.origin.is_some() {
             sym = source_name
                 .as_deref()
-                .and_then(|n| syms.unprocessed(n, &prefix));
+                .and_then(|n| syms.unprocessed(n, prefix));
         }
-        let Some(sym) = sym else { return Ok(()) };
+        let Some(sym) = sym else { return Ok(None) };
         match source_name.as_deref() {
-            Some(n) if n.starts_with(&prefix) => self.save_symbol_ptr(syms, sym, source, n),
-            _ => self.process_symbol(syms, sym, source, subprogram),
+            Some(n) if n.starts_with(prefix) => {
+                self.save_symbol_ptr(syms, sym, source, n)?;
+                Ok(None)
+            }
+            _ => Ok(Some(self.found(syms, sym, source, c.subprogram))),
         }
+    }
+
+    /// Marks a symbol found at `die`.
+    fn found(&mut self, syms: &mut Symbols, sym: usize, die: DieId, subprogram: bool) -> Job {
+        syms.set_die(sym, self.object, die);
+        if let Some(log) = &mut self.debug {
+            let kind = if subprogram { "subprogram" } else { "variable" };
+            log.push(format!("{}: {kind} at DIE {die:#x}", syms.list[sym].name));
+        }
+        Job { die, subprogram }
     }
 
     fn save_symbol_ptr(
@@ -383,25 +602,128 @@ impl<'a, 'r> Walker<'a, 'r> {
         syms.set_ptr(sym, self.object, described);
         Ok(())
     }
+}
 
-    /// Builds a symbol's own string from `die`, with the `subprogram` or the
-    /// `variable` rule.
-    fn process_symbol(
-        &mut self,
-        syms: &mut Symbols,
-        sym: usize,
-        die: DieId,
-        subprogram: bool,
-    ) -> Result<(), Error> {
-        syms.set_die(sym, self.object, die);
-        if let Some(log) = &mut self.debug {
-            let kind = if subprogram { "subprogram" } else { "variable" };
-            log.push(format!("{}: {kind} at DIE {die:#x}", syms.list[sym].name));
+/// Builds strings into one die map.
+pub struct Walker<'a, 'r> {
+    dwarf: &'a Dwarf<'a>,
+    rules: &'r Rules,
+    kabi: &'r Kabi,
+    map: DieMap,
+    stable: bool,
+    dump: Option<Dumper>,
+    warnings: Vec<String>,
+    /// Per unit: names and export candidates.
+    scans: &'r [UnitScan],
+    /// The unit being walked. gendwarfksyms resolves a unit's names when
+    /// it processes the unit, so a type in a later unit reached through
+    /// `DW_FORM_ref_addr` has no name yet.
+    current: usize,
+    /// A string reached a DIE outside `home`.
+    crossed: bool,
+    /// File paths by index. For units of `.debug_info` the key is the index
+    /// alone, reset per unit, as gendwarfksyms does (even when a reference
+    /// leads to another unit); type units have their own.
+    files: HashMap<(Option<usize>, u64), String>,
+    /// Re-entered (DIE, state) pairs, checked once they are complete.
+    reentered: Vec<(DieId, State, EntryId)>,
+    /// Per entry: the expand-once DIEs a replay visits, in order (see
+    /// `replay`), with the die-map generation it was computed in.
+    visits: FxHashMap<EntryId, (u64, Rc<[DieId]>)>,
+    /// How many times a DIE was described (for `--debug`).
+    visits_made: u64,
+    /// The deepest nesting of descriptions met (for `--debug`).
+    deepest: usize,
+    /// Replays can be skipped entirely (see `replays_matter`).
+    skip_replays: bool,
+    /// Per slot: the epoch of the last symbol that expanded the DIE.
+    marks: Vec<u32>,
+    /// The last symbol epoch given out.
+    epoch: u32,
+}
+
+impl<'a, 'r> Walker<'a, 'r> {
+    /// A walker for the whole object, or for unit `home` alone.
+    fn new(cfg: WalkConfig<'a, 'r>, scans: &'r [UnitScan], home: Option<usize>) -> Self {
+        let dwarf = cfg.dwarf;
+        // Exports reach a fraction of the DIEs; about one in 24 bytes of
+        // .debug_info is a DIE that ends up in the map.
+        const BYTES_PER_DIE: usize = 24;
+        let map = match home {
+            Some(ui) => {
+                let u = &dwarf.units[ui];
+                DieMap::for_unit(u.start, u.end, (u.end - u.start) as usize / BYTES_PER_DIE)
+            }
+            None => DieMap::with_capacity(
+                dwarf.units[..dwarf.main_units]
+                    .iter()
+                    .map(|u| (u.end - u.start) as usize)
+                    .sum::<usize>()
+                    / BYTES_PER_DIE,
+            ),
+        };
+        Walker {
+            kabi: cfg.kabi,
+            dwarf,
+            rules: cfg.rules,
+            map,
+            stable: cfg.stable,
+            dump: cfg.dump.then(Dumper::default),
+            warnings: Vec::new(),
+            scans,
+            current: home.unwrap_or(0),
+            crossed: false,
+            files: HashMap::new(),
+            reentered: Vec::new(),
+            visits: FxHashMap::default(),
+            visits_made: 0,
+            deepest: 0,
+            skip_replays: !cfg.dump && !replays_matter(cfg.rules, cfg.stable),
+            marks: Vec::new(),
+            epoch: 0,
         }
-        if self.map.get(die, State::Symbol).is_some() {
+    }
+
+    // ------------------------------------------------------------ names
+
+    /// The fully qualified name of a DIE ("" when unnamed, or when its unit
+    /// has not been reached yet).
+    fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<String, Error> {
+        let u = &self.dwarf.units[ui];
+        if u.main && ui > self.current {
+            return Ok(String::new());
+        }
+        let Some(name) = self.dwarf.string(ui, entry, dw::DW_AT_name)? else {
+            return Ok(String::new());
+        };
+        let name = String::from_utf8_lossy(name);
+        let names = &self.scans[ui].names;
+        Ok(match names.scoped.binary_search_by_key(&die, |&(d, _)| d) {
+            Ok(i) => format!("{}::{}", names.scopes[names.scoped[i].1 as usize], name),
+            Err(_) => name.into_owned(),
+        })
+    }
+
+    /// Notes a DIE this walker's map cannot take (outside its unit).
+    fn check_home(&mut self, die: DieId) -> Result<(), Error> {
+        if self.map.covers(die) {
+            return Ok(());
+        }
+        self.crossed = true;
+        Err(Error::new(format!(
+            "DIE {die:#x} is outside the unit walked"
+        )))
+    }
+
+    /// Builds a symbol's own string, with the `subprogram` or the
+    /// `variable` rule.
+    fn process_symbol(&mut self, job: Job) -> Result<(), Error> {
+        let Job { die, subprogram } = job;
+        if self.map.symbol_entry(die).is_some() {
             // Another symbol already described this DIE.
             return Ok(());
         }
+        self.check_home(die)?;
         let (ui, entry) = self.dwarf.entry(die)?;
         let id = self.map.create(die, State::Symbol, entry.tag());
         let rules = self.rules;
@@ -466,6 +788,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         let slot = match self.map.slot_of(die) {
             Some(slot) => slot,
             None => {
+                self.check_home(die)?;
                 let tag = self.dwarf.tag(die)?.1;
                 self.map.slot_for(die, tag)
             }
@@ -1092,64 +1415,6 @@ pub struct UnitNames {
     scopes: Vec<String>,
     /// Their direct children: (DIE, scope), by offset.
     scoped: Vec<(DieId, u32)>,
-}
-
-/// Resolves one unit's names: namespaces, classes and structures pass
-/// `scope::` to their direct children; an unnamed one passes
-/// `scope::<anonymous>` when it is itself inside a scope.
-pub fn unit_names(dwarf: &Dwarf<'_>, ui: usize) -> Result<UnitNames, Error> {
-    let mut out = UnitNames::default();
-    let u = &dwarf.units[ui];
-    let mut cursor = u.unit.entries();
-    // Per depth: the prefix this DIE passes to its children.
-    let mut stack: Vec<Option<u32>> = Vec::new();
-    loop {
-        let next = cursor
-            .next_dfs()
-            .map_err(|e| Error::new(format!("malformed DWARF: {e}")))?;
-        let Some(e) = next else { break };
-        let depth = e.depth();
-        if depth < 0 {
-            return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
-        }
-        let d = depth as usize;
-        stack.truncate(d);
-        if d == 0 {
-            stack.push(None);
-            continue;
-        }
-        let parent = stack.get(d - 1).copied().flatten();
-        let use_prefix = matches!(
-            e.tag(),
-            dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
-        );
-        let mut passes = None;
-        if use_prefix || parent.is_some() {
-            let name = dwarf.string(ui, e, dw::DW_AT_name)?;
-            let id = u.start + e.offset().0 as u64;
-            match parent {
-                Some(p) if use_prefix || name.is_some() => {
-                    out.scoped.push((id, p));
-                    if use_prefix {
-                        let inner =
-                            name.map_or(Cow::Borrowed("<anonymous>"), String::from_utf8_lossy);
-                        out.scopes
-                            .push(format!("{}::{inner}", out.scopes[p as usize]));
-                        passes = Some((out.scopes.len() - 1) as u32);
-                    }
-                }
-                None => {
-                    if let Some(n) = name {
-                        out.scopes.push(String::from_utf8_lossy(n).into_owned());
-                        passes = Some((out.scopes.len() - 1) as u32);
-                    }
-                }
-                _ => {}
-            }
-        }
-        stack.push(passes);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

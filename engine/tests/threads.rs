@@ -42,7 +42,7 @@ proptest! {
 
     #[test]
     fn results_do_not_depend_on_the_number_of_threads(
-        pick in prop::sample::select(vec!["kmod/kbuild-6.1.0-56-cloud-amd64", "basic/gcc-dwarf5", "kabi/aarch64", "rust/rustc-opt", "reentry-more/gcc-dwarf4"]),
+        pick in prop::sample::select(vec!["kmod/kbuild-6.1.0-56-cloud-amd64", "basic/gcc-dwarf5", "kabi/aarch64", "rust/rustc-opt", "reentry-more/gcc-dwarf4", "multicu/gcc-dwarf5", "multicu/armhf"]),
         order in prop::collection::vec(any::<prop::sample::Index>(), 1..40),
         stable in any::<bool>(),
         threads in 2usize..5,

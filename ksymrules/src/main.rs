@@ -54,6 +54,10 @@ struct Cli {
     /// Print the embedded default rules and exit
     #[arg(long)]
     print_rules: bool,
+    /// Walk the units one after the other (the parallel walk gives the same
+    /// results; for comparing both and for benchmarks)
+    #[arg(long, hide = true)]
+    walk_in_order: bool,
     /// The objects to read (ELF, with DWARF)
     #[arg(value_name = "OBJECT", required_unless_present = "print_rules")]
     objects: Vec<PathBuf>,
@@ -126,6 +130,7 @@ fn run(cli: Cli) -> Result<(), String> {
         dump_versions: cli.dump_versions,
         symtypes: cli.symtypes.is_some(),
         debug: cli.debug,
+        sequential_walk: cli.walk_in_order,
     };
     let objects: Vec<&Path> = cli.objects.iter().map(PathBuf::as_path).collect();
     let stderr = std::io::stderr();
