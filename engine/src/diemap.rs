@@ -380,6 +380,59 @@ impl DieMap {
     }
 }
 
+/// Sizes of die maps, for `--debug`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub entries: usize,
+    pub slots: usize,
+    pub frags: usize,
+    pub text: usize,
+    /// Heap bytes reserved (capacities).
+    pub bytes: usize,
+}
+
+impl Stats {
+    pub fn sum(all: impl Iterator<Item = Stats>) -> Stats {
+        all.fold(Stats::default(), |a, b| Stats {
+            entries: a.entries + b.entries,
+            slots: a.slots + b.slots,
+            frags: a.frags + b.frags,
+            text: a.text + b.text,
+            bytes: a.bytes + b.bytes,
+        })
+    }
+}
+
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} cached strings of {} DIEs, {} fragments, {} bytes of text, {} MB reserved (all maps together)",
+            self.entries,
+            self.slots,
+            self.frags,
+            self.text,
+            self.bytes >> 20
+        )
+    }
+}
+
+impl DieMap {
+    pub fn stats(&self) -> Stats {
+        use std::mem::size_of;
+        Stats {
+            entries: self.entries.len(),
+            slots: self.slots.len(),
+            frags: self.frags.len(),
+            text: self.text.len(),
+            bytes: self.entries.capacity() * size_of::<Entry>()
+                + self.slots.capacity() * size_of::<Slot>()
+                + self.frags.capacity() * size_of::<Frag>()
+                + self.text.capacity(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,8 +144,9 @@ pub fn process_object_file(
             debug(
                 diag,
                 &format!(
-                    "{file}: {what} done at {:.3} s",
-                    started.elapsed().as_secs_f64()
+                    "{file}: {what} done at {:.3} s{}",
+                    started.elapsed().as_secs_f64(),
+                    memory_use()
                 ),
             );
         }
@@ -180,8 +181,13 @@ pub fn process_object_file(
         debug: opts.debug,
         sequential: opts.sequential_walk,
     };
-    let (mut walked, result) = walk::walk_object(cfg, syms);
-    lap(diag, "walk");
+    let replace = rules
+        .replace_when
+        .as_ref()
+        .is_some_and(|c| stable_condition(c, opts.stable));
+    let mut tm = typemap::TypeMap::new(rules, replace.then_some(&kabi), opts.dump_types);
+    let (mut walked, result) = walk::walk_object(cfg, syms, &mut tm);
+    lap(diag, "walk and type map");
     if opts.debug {
         let how = match (walked.parallel, walked.crossed) {
             (true, _) => "in parallel",
@@ -211,25 +217,17 @@ pub fn process_object_file(
     for w in std::mem::take(&mut walked.warnings) {
         warn(diag, file, &w);
     }
-    let replace = rules
-        .replace_when
-        .as_ref()
-        .is_some_and(|c| stable_condition(c, opts.stable));
-    let mut tm = typemap::TypeMap::new(rules, replace.then_some(&kabi));
-    let mut types_dump = opts.dump_types.then(String::new);
-    tm.collect(&walked.maps, types_dump.as_mut())?;
-    lap(diag, "type map");
+    tm.check()?;
     let mut versions = opts.dump_versions.then(String::new);
     let mut lines = Vec::new();
     let mut warnings = Vec::new();
     let mut out = typemap::Outputs {
         symtypes: opts.symtypes.then_some(&mut lines),
         versions: versions.as_mut(),
-        types: types_dump.as_mut(),
     };
-    tm.versions(&walked.maps, syms, index, &mut out, &mut warnings)?;
+    tm.versions(syms, index, &mut out, &mut warnings)?;
     lap(diag, "versions");
-    if let Some(t) = types_dump {
+    if let Some(t) = tm.take_dump() {
         let _ = diag.write_all(t.as_bytes());
     }
     if let Some(v) = versions {
@@ -239,13 +237,7 @@ pub fn process_object_file(
         warn(diag, file, &w);
     }
     if opts.debug {
-        debug(
-            diag,
-            &format!(
-                "{file}: {} cached strings",
-                walked.maps.iter().map(|m| m.entries.len()).sum::<usize>()
-            ),
-        );
+        debug(diag, &format!("{file}: {}", walked.stats));
         for s in syms
             .list
             .iter()
@@ -271,6 +263,26 @@ fn stable_condition(c: &ksymrules_grammar::model::Cond, stable: bool) -> bool {
         Cond::Or(cs) => cs.iter().any(|c| stable_condition(c, stable)),
         _ => false,
     }
+}
+
+/// The process's memory use so far, where the system tells it (Linux).
+fn memory_use() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().strip_suffix(" kB"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or_else(|| "?".to_string(), |kb| (kb >> 10).to_string())
+    };
+    format!(
+        ", {} MB resident, at most {} MB",
+        field("VmRSS:"),
+        field("VmHWM:")
+    )
 }
 
 fn debug(diag: &mut dyn Write, msg: &str) {

@@ -7,6 +7,7 @@ use crate::dwarf::DieId;
 use crate::kabi::{split_type_string, TypeStringPiece};
 use crate::stable::Kabi;
 use crate::symbols::{SymState, Symbols};
+use crate::walk::Consumer;
 use crate::Error;
 use ksymrules_grammar::Rules;
 use rayon::prelude::*;
@@ -194,7 +195,6 @@ impl CrcBuffer {
 pub struct Outputs<'o> {
     pub symtypes: Option<&'o mut Vec<String>>,
     pub versions: Option<&'o mut String>,
-    pub types: Option<&'o mut String>,
 }
 
 pub struct TypeMap<'r> {
@@ -204,16 +204,42 @@ pub struct TypeMap<'r> {
     map: FxHashMap<String, Arc<Expansion>>,
     /// Names whose longest strings tied with different text.
     ties: Vec<String>,
+    /// The strings of the DIEs that describe symbols.
+    symbols: FxHashMap<DieId, Expansion>,
+    /// `--dump-types` output: names added or given a longer string.
+    dump: Option<String>,
+    /// The first error met digesting the die maps.
+    error: Option<Error>,
+}
+
+/// What a unit's die map gives the type map: its named strings in the
+/// order their entries were made, and its symbols' strings.
+pub struct UnitStrings {
+    types: Vec<(String, Expansion)>,
+    symbols: Vec<(DieId, Expansion)>,
 }
 
 impl<'r> TypeMap<'r> {
-    pub fn new(rules: &'r Rules, replace: Option<&'r Kabi>) -> Self {
+    pub fn new(rules: &'r Rules, replace: Option<&'r Kabi>, dump: bool) -> Self {
         TypeMap {
             rules,
             replace,
             map: FxHashMap::default(),
             ties: Vec::new(),
+            symbols: FxHashMap::default(),
+            dump: dump.then(String::new),
+            error: None,
         }
+    }
+
+    /// The `--dump-types` output.
+    pub fn take_dump(&mut self) -> Option<String> {
+        self.dump.take()
+    }
+
+    /// The first error met while taking the die maps.
+    pub fn check(&mut self) -> Result<(), Error> {
+        self.error.take().map_or(Ok(()), Err)
     }
 
     /// The reference name of an entry, if it is a named type.
@@ -309,17 +335,17 @@ impl<'r> TypeMap<'r> {
     }
 
     /// Keeps the longest string seen for `name`.
-    fn add(&mut self, name: String, exp: Expansion, dump: Option<&mut String>) {
+    fn add(&mut self, name: String, exp: Expansion) {
         match self.map.get_mut(&name) {
             None => {
-                if let Some(d) = dump {
+                if let Some(d) = &mut self.dump {
                     d.push_str(&format!("{name} {}\n", exp.text));
                 }
                 self.map.insert(name, Arc::new(exp));
             }
             Some(old) => {
                 if exp.len() > old.len() {
-                    if let Some(d) = dump {
+                    if let Some(d) = &mut self.dump {
                         d.push_str(&format!("{name} {}\n", exp.text));
                     }
                     *old = Arc::new(exp);
@@ -330,51 +356,79 @@ impl<'r> TypeMap<'r> {
         }
     }
 
-    /// Fills the type map from every entry of the die maps, in the order
-    /// the entries were made (the maps are in unit order).
-    pub fn collect(&mut self, maps: &[DieMap], mut dump: Option<&mut String>) -> Result<(), Error> {
-        // Which entries to map, in the order they were made.
-        let mut todo: Vec<(u32, EntryId, String)> = Vec::new();
-        for (m, dies) in maps.iter().enumerate() {
-            let mut mapped = vec![false; dies.entries.len()];
-            for start in 0..dies.entries.len() {
-                if mapped[start] {
-                    continue;
-                }
-                mapped[start] = true;
-                let mut id = start as EntryId;
-                let e = dies.entry(id);
-                // A complete string of the same DIE supersedes an unexpanded one.
-                if e.state == State::Unexpanded {
-                    if let Some(c) = dies.get_slot(e.slot, State::Complete) {
-                        if mapped[c as usize] {
-                            continue;
-                        }
-                        mapped[c as usize] = true;
-                        id = c;
+    /// The named entries of a die map to put in the type map, in the order
+    /// they were made, with their names.
+    fn named_entries(&self, dies: &DieMap) -> Vec<(EntryId, String)> {
+        let mut mapped = vec![false; dies.entries.len()];
+        let mut todo = Vec::new();
+        for start in 0..dies.entries.len() {
+            if mapped[start] {
+                continue;
+            }
+            mapped[start] = true;
+            let mut id = start as EntryId;
+            let e = dies.entry(id);
+            // A complete string of the same DIE supersedes an unexpanded one.
+            if e.state == State::Unexpanded {
+                if let Some(c) = dies.get_slot(e.slot, State::Complete) {
+                    if mapped[c as usize] {
+                        continue;
                     }
-                }
-                if let Some(name) = self.type_name(dies, id) {
-                    todo.push((m as u32, id, name));
+                    mapped[c as usize] = true;
+                    id = c;
                 }
             }
+            if let Some(name) = self.type_name(dies, id) {
+                todo.push((id, name));
+            }
         }
-        // Their strings, on all cores; then kept in that order, so that the
+        todo
+    }
+
+    /// The strings of a die map's symbol entries.
+    fn symbol_strings(&self, dies: &DieMap) -> Result<Vec<(DieId, Expansion)>, Error> {
+        let mut out: Vec<(DieId, Expansion)> = Vec::new();
+        for (die, id) in dies.symbol_entries() {
+            let mut exp = Expansion::default();
+            self.expand(dies, id, &mut exp, 0)?;
+            out.push((die, exp));
+        }
+        Ok(out)
+    }
+
+    /// The strings of a unit's die map, all on this thread.
+    fn unit_strings(&self, dies: &DieMap) -> Result<UnitStrings, Error> {
+        let mut types = Vec::new();
+        for (id, name) in self.named_entries(dies) {
+            let exp = self.expand_named(dies, &name, id)?;
+            types.push((name, exp));
+        }
+        Ok(UnitStrings {
+            types,
+            symbols: self.symbol_strings(dies)?,
+        })
+    }
+
+    /// Fills the type map from every entry of a die map, in the order the
+    /// entries were made, on all cores.
+    fn collect(&mut self, dies: &DieMap) -> Result<(), Error> {
+        // The strings on all cores; then kept in order, so that the
         // longest-wins rule (and its ties) is decided as if sequentially.
         // In chunks, so that only a chunk's strings wait to be kept.
         const CHUNK: usize = 1 << 14;
-        let mut todo = todo.into_iter().peekable();
-        while todo.peek().is_some() {
-            let chunk: Vec<(u32, EntryId, String)> = todo.by_ref().take(CHUNK).collect();
+        let todo = self.named_entries(dies);
+        for chunk in todo.chunks(CHUNK) {
             let this = &*self;
             let strings: Vec<Result<Expansion, Error>> = chunk
                 .par_iter()
-                .map(|(m, id, name)| this.expand_named(&maps[*m as usize], name, *id))
+                .map(|(id, name)| this.expand_named(dies, name, *id))
                 .collect();
-            for ((_, _, name), exp) in chunk.into_iter().zip(strings) {
-                self.add(name, exp?, dump.as_deref_mut());
+            for ((_, name), exp) in chunk.iter().zip(strings) {
+                self.add(name.clone(), exp?);
             }
         }
+        let symbols = self.symbol_strings(dies)?;
+        self.symbols.extend(symbols);
         Ok(())
     }
 
@@ -399,7 +453,7 @@ impl<'r> TypeMap<'r> {
         let exp = self
             .replacement(name)?
             .ok_or_else(|| Error::new(format!("unknown type reference {name} in {symbol}")))?;
-        self.add(name.to_string(), exp, None);
+        self.add(name.to_string(), exp);
         let exp = self.map[name].clone();
         idx.by_name.insert(name.to_string(), idx.exps.len() as u32);
         let refs = idx.resolve(&exp);
@@ -430,7 +484,6 @@ impl<'r> TypeMap<'r> {
     /// symtypes lines and version dump when asked.
     pub fn versions(
         &mut self,
-        maps: &[DieMap],
         syms: &mut Symbols,
         object: usize,
         out: &mut Outputs<'_>,
@@ -444,10 +497,6 @@ impl<'r> TypeMap<'r> {
             .map(|s| s.state == SymState::Processed)
             .collect();
         let mut jobs: Vec<(usize, Expansion, bool)> = Vec::new();
-        let described: FxHashMap<DieId, (&DieMap, EntryId)> = maps
-            .iter()
-            .flat_map(|m| m.symbol_entries().map(move |(d, e)| (d, (m, e))))
-            .collect();
         for &i in syms.visiting_order() {
             let sym = &syms.list[i];
             if out.symtypes.is_none() && done[i] {
@@ -457,10 +506,13 @@ impl<'r> TypeMap<'r> {
             if obj != object {
                 continue;
             }
-            let Some(&(dies, id)) = described.get(&die) else {
+            let Some(own) = self.symbols.get(&die) else {
                 continue;
             };
-            let exp = self.expand_named(dies, &sym.name, id)?;
+            let exp = match self.replacement(&sym.name)? {
+                Some(exp) => exp,
+                None => own.clone(),
+            };
             let compute = !done[i];
             if compute {
                 for m in syms.group(i) {
@@ -499,7 +551,7 @@ impl<'r> TypeMap<'r> {
                 }
             }
             if out.symtypes.is_some() {
-                self.add(name, exp, out.types.as_deref_mut());
+                self.add(name, exp);
             }
         }
         if let Some(lines) = out.symtypes.as_deref_mut() {
@@ -516,5 +568,44 @@ impl<'r> TypeMap<'r> {
             ));
         }
         Ok(())
+    }
+}
+
+impl Consumer for TypeMap<'_> {
+    type Digest = Result<UnitStrings, Error>;
+
+    fn digest(&self, map: &DieMap) -> Self::Digest {
+        self.unit_strings(map)
+    }
+
+    fn keep(&mut self, digest: Self::Digest) {
+        if self.error.is_some() {
+            return;
+        }
+        match digest {
+            Ok(strings) => {
+                for (name, exp) in strings.types {
+                    self.add(name, exp);
+                }
+                self.symbols.extend(strings.symbols);
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn take_whole(&mut self, map: &DieMap) {
+        if let Err(e) = self.collect(map) {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.map.clear();
+        self.ties.clear();
+        self.symbols.clear();
+        if let Some(d) = &mut self.dump {
+            d.clear();
+        }
+        self.error = None;
     }
 }

@@ -7,7 +7,7 @@
 //! the walk, and `--dump-dies`, see every DIE in order. What the strings
 //! say is entirely up to the rules.
 
-use crate::diemap::{DieMap, EntryId, Frag, State};
+use crate::diemap::{DieMap, EntryId, Frag, State, Stats};
 use crate::dwarf::{DieId, Dwarf, Entry};
 use crate::stable::{union_status, Kabi, UnionStatus};
 use crate::symbols::{SymState, Symbols};
@@ -138,12 +138,24 @@ struct Ctx<'a> {
     union: Option<UnionStatus>,
 }
 
-/// What the walk of one object gives.
+/// What becomes of the die maps: each is handed over as soon as its unit
+/// (or the whole object) is walked, and then dropped.
+pub trait Consumer: Sync {
+    type Digest: Send;
+    /// Digests the map of one unit; runs on any thread, in any order.
+    fn digest(&self, map: &DieMap) -> Self::Digest;
+    /// Keeps a digest; called in unit order.
+    fn keep(&mut self, digest: Self::Digest);
+    /// Takes the one map of a walk that went in order (and may use every
+    /// core to do so).
+    fn take_whole(&mut self, map: &DieMap);
+    /// Forgets everything kept: the walk starts again, in order.
+    fn reset(&mut self);
+}
+
+/// What the walk of one object gives besides the maps.
 #[derive(Debug, Default)]
 pub struct WalkOutput {
-    /// The die maps, in unit order: one per unit that described symbols,
-    /// or a single one for the whole object.
-    pub maps: Vec<DieMap>,
     pub warnings: Vec<String>,
     /// `--debug` lines.
     pub debug: Vec<String>,
@@ -152,6 +164,8 @@ pub struct WalkOutput {
     /// How many times a DIE was described, and the deepest nesting met.
     pub visits: u64,
     pub deepest: usize,
+    /// The sizes of the maps.
+    pub stats: Stats,
     /// Whether units were walked in parallel.
     pub parallel: bool,
     /// Whether a parallel walk was given up because a string reached into
@@ -175,18 +189,23 @@ pub struct WalkConfig<'a, 'r> {
     pub sequential: bool,
 }
 
-/// Walks an object: finds the DIEs of the listed symbols and builds their
-/// strings. On error, what was output before it (the dump, debug lines)
-/// is still returned.
+/// Walks an object: finds the DIEs of the listed symbols, builds their
+/// strings and hands the die maps to `consumer`. On error, what was output
+/// before it (the dump, debug lines) is still returned.
 ///
 /// gendwarfksyms walks the units in order with one die map. When no string
 /// built for one unit reaches a DIE of another (as in objects without
 /// `DW_FORM_ref_addr` or followed type units), each unit's strings depend
 /// only on its own DIEs and on which symbols it describes; the latter is
 /// decided first, in unit order, and the units are then walked in
-/// parallel, each into its own die map. Anything else falls back to the
-/// sequential walk, which is always exact.
-pub fn walk_object(cfg: WalkConfig<'_, '_>, syms: &mut Symbols) -> (WalkOutput, Result<(), Error>) {
+/// parallel, each into its own die map, which the consumer digests and
+/// keeps in unit order. Anything else falls back to the sequential walk,
+/// which is always exact.
+pub fn walk_object<C: Consumer>(
+    cfg: WalkConfig<'_, '_>,
+    syms: &mut Symbols,
+    consumer: &mut C,
+) -> (WalkOutput, Result<(), Error>) {
     let mut out = WalkOutput::default();
     let scans = match scan_units(cfg, syms) {
         Ok(s) => s,
@@ -196,13 +215,14 @@ pub fn walk_object(cfg: WalkConfig<'_, '_>, syms: &mut Symbols) -> (WalkOutput, 
     let type_units = cfg.rules.settings.follow_type_units && dwarf.units.len() > dwarf.main_units;
     if !cfg.sequential && !cfg.dump && !type_units && dwarf.main_units > 1 {
         let saved = syms.clone();
-        match walk_parallel(cfg, &scans, syms, &mut out) {
+        match walk_parallel(cfg, &scans, syms, &mut out, consumer) {
             Some(result) => {
                 out.parallel = true;
                 return (out, result);
             }
             None => {
                 *syms = saved;
+                consumer.reset();
                 out = WalkOutput {
                     crossed: true,
                     ..WalkOutput::default()
@@ -228,12 +248,15 @@ pub fn walk_object(cfg: WalkConfig<'_, '_>, syms: &mut Symbols) -> (WalkOutput, 
         Ok(())
     })();
     w.map.finish();
+    if result.is_ok() {
+        consumer.take_whole(&w.map);
+    }
     out.debug.extend(planner.debug.unwrap_or_default());
+    out.stats = w.map.stats();
     out.dump = w.dump.map(|d| d.out);
     out.warnings = w.warnings;
     out.visits = w.visits_made;
     out.deepest = w.deepest;
-    out.maps = vec![w.map];
     (out, result)
 }
 
@@ -250,11 +273,12 @@ fn scan_units(cfg: WalkConfig<'_, '_>, syms: &Symbols) -> Result<Vec<UnitScan>, 
 
 /// The parallel walk (see `walk_object`); `None` when a string reached
 /// into another unit.
-fn walk_parallel(
+fn walk_parallel<C: Consumer>(
     cfg: WalkConfig<'_, '_>,
     scans: &[UnitScan],
     syms: &mut Symbols,
     out: &mut WalkOutput,
+    consumer: &mut C,
 ) -> Option<Result<(), Error>> {
     // Which unit describes which symbol, in order, as the sequential walk
     // would decide it.
@@ -271,46 +295,56 @@ fn walk_parallel(
         }
     }
     out.debug.extend(planner.debug.unwrap_or_default());
-    struct Built {
+    struct Built<D> {
         result: Result<(), Error>,
         crossed: bool,
-        map: DieMap,
+        digest: Option<D>,
+        stats: Stats,
         warnings: Vec<String>,
         visits: u64,
         deepest: usize,
     }
-    let built: Vec<Built> = plans
-        .par_iter()
-        .map(|(ui, jobs, _)| {
-            let mut w = Walker::new(cfg, scans, Some(*ui));
-            let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
-            if result.is_ok() {
-                w.check_reentries();
-            }
-            w.map.finish();
-            Built {
-                result,
-                crossed: w.crossed,
-                map: w.map,
-                warnings: w.warnings,
-                visits: w.visits_made,
-                deepest: w.deepest,
-            }
-        })
-        .collect();
-    if built.iter().any(|b| b.crossed) {
-        return None;
-    }
-    for (b, (_, _, error)) in built.into_iter().zip(plans) {
-        out.visits += b.visits;
-        out.deepest = out.deepest.max(b.deepest);
-        out.warnings.extend(b.warnings);
-        out.maps.push(b.map);
-        if let Err(e) = b.result {
-            return Some(Err(e));
+    // A batch of units at a time, so that only a batch's maps are held.
+    let batch = 16 * rayon::current_num_threads();
+    for plans in plans.chunks(batch) {
+        let built: Vec<Built<C::Digest>> = plans
+            .par_iter()
+            .map(|(ui, jobs, _)| {
+                let mut w = Walker::new(cfg, scans, Some(*ui));
+                let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
+                if result.is_ok() {
+                    w.check_reentries();
+                }
+                w.map.finish();
+                let digest = result.is_ok().then(|| consumer.digest(&w.map));
+                Built {
+                    result,
+                    crossed: w.crossed,
+                    digest,
+                    stats: w.map.stats(),
+                    warnings: w.warnings,
+                    visits: w.visits_made,
+                    deepest: w.deepest,
+                }
+            })
+            .collect();
+        if built.iter().any(|b| b.crossed) {
+            return None;
         }
-        if let Some(e) = error {
-            return Some(Err(e));
+        for (b, (_, _, error)) in built.into_iter().zip(plans) {
+            out.visits += b.visits;
+            out.deepest = out.deepest.max(b.deepest);
+            out.stats = Stats::sum([out.stats, b.stats].into_iter());
+            out.warnings.extend(b.warnings);
+            if let Err(e) = b.result {
+                return Some(Err(e));
+            }
+            if let Some(d) = b.digest {
+                consumer.keep(d);
+            }
+            if let Some(e) = error {
+                return Some(Err(e.clone()));
+            }
         }
     }
     Some(Ok(()))
