@@ -149,16 +149,38 @@ impl<'a> Dwarf<'a> {
         Ok(i - 1)
     }
 
+    /// The index of the unit holding `die`, trying `hint` first.
+    pub fn unit_index_near(&self, hint: usize, die: DieId) -> Result<usize, Error> {
+        match self.units.get(hint) {
+            Some(u) if u.start <= die && die < u.end => Ok(hint),
+            _ => self.unit_index(die),
+        }
+    }
+
     /// The DIE at `die` with its attributes.
     pub fn entry(&self, die: DieId) -> Result<(usize, Entry<'a>), Error> {
-        let ui = self.unit_index(die)?;
+        let mut e = Entry::default();
+        let ui = self.read_entry(usize::MAX, die, &mut e)?;
+        Ok((ui, e))
+    }
+
+    /// Reads the DIE at `die` into `entry` (reusing its memory); its unit
+    /// is looked for from `hint`. Returns the unit's index.
+    pub fn read_entry(
+        &self,
+        hint: usize,
+        die: DieId,
+        entry: &mut Entry<'a>,
+    ) -> Result<usize, Error> {
+        let ui = self.unit_index_near(hint, die)?;
         let u = &self.units[ui];
         let off = UnitOffset((die - u.start) as usize);
-        let e = u
-            .unit
-            .entry(off)
-            .map_err(|e| Error::new(format!("cannot read the DIE at {die:#x}: {e}")))?;
-        Ok((ui, e))
+        let fail = |e: gimli::Error| Error::new(format!("cannot read the DIE at {die:#x}: {e}"));
+        let mut raw = u.unit.entries_raw(Some(off)).map_err(fail)?;
+        if !raw.read_entry(entry).map_err(fail)? {
+            return Err(fail(gimli::Error::NoEntryAtGivenOffset(off.0 as u64)));
+        }
+        Ok(ui)
     }
 
     /// The tag of the DIE at `die`, read from its abbreviation alone.
@@ -181,17 +203,50 @@ impl<'a> Dwarf<'a> {
 
     /// The offsets of `die`'s children, in order.
     pub fn children(&self, ui: usize, die: DieId) -> Result<Vec<(DieId, DwTag)>, Error> {
+        let mut out = Vec::new();
+        self.children_into(ui, die, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the offsets and tags of `die`'s children to `out`, in order,
+    /// reading only abbreviations (attributes are skipped, not parsed).
+    pub fn children_into(
+        &self,
+        ui: usize,
+        die: DieId,
+        out: &mut Vec<(DieId, DwTag)>,
+    ) -> Result<(), Error> {
         let u = &self.units[ui];
         let off = UnitOffset((die - u.start) as usize);
-        let mut tree = u.unit.entries_tree(Some(off)).map_err(dwarf_err)?;
-        let root = tree.root().map_err(dwarf_err)?;
-        let mut it = root.children();
-        let mut out = Vec::new();
-        while let Some(child) = it.next().map_err(dwarf_err)? {
-            let e = child.entry();
-            out.push((u.start + e.offset().0 as u64, e.tag()));
+        let mut raw = u.unit.entries_raw(Some(off)).map_err(dwarf_err)?;
+        let Some(parent) = raw.read_abbreviation().map_err(dwarf_err)? else {
+            return Err(Error::new(format!("no DIE at {die:#x} (a null entry)")));
+        };
+        raw.skip_attributes(parent.attributes())
+            .map_err(dwarf_err)?;
+        if !parent.has_children() {
+            return Ok(());
         }
-        Ok(out)
+        // Depth relative to the children's level.
+        let mut depth = 0usize;
+        // The end of the unit ends every open list.
+        while !raw.is_empty() {
+            let at = u.start + raw.next_offset().0 as u64;
+            match raw.read_abbreviation().map_err(dwarf_err)? {
+                None if depth == 0 => return Ok(()),
+                None => depth -= 1,
+                Some(a) => {
+                    if depth == 0 {
+                        out.push((at, a.tag()));
+                    }
+                    raw.skip_attributes(a.attributes()).map_err(dwarf_err)?;
+                    if a.has_children() {
+                        depth += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A reference attribute, resolved to the DIE it names. `None` when the

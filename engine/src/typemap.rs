@@ -170,17 +170,25 @@ impl Default for CrcBuffer {
     }
 }
 
-const CRC_CHUNK: usize = 1 << 16;
+const CRC_CHUNK: usize = 1 << 12;
+
+/// Pieces at least this long go to the CRC directly.
+const CRC_DIRECT: usize = 256;
 
 impl CrcBuffer {
     fn update(&mut self, bytes: &[u8]) {
+        if bytes.len() >= CRC_DIRECT {
+            // Long enough to be worth a call of its own: no copy.
+            if !self.buf.is_empty() {
+                self.crc.update(&self.buf);
+                self.buf.clear();
+            }
+            self.crc.update(bytes);
+            return;
+        }
         if self.buf.len() + bytes.len() > CRC_CHUNK {
             self.crc.update(&self.buf);
             self.buf.clear();
-            if bytes.len() > CRC_CHUNK {
-                self.crc.update(bytes);
-                return;
-            }
         }
         self.buf.extend_from_slice(bytes);
     }

@@ -674,6 +674,10 @@ pub struct Walker<'a, 'r> {
     marks: Vec<u32>,
     /// The last symbol epoch given out.
     epoch: u32,
+    /// The children of the DIEs being described, innermost last.
+    kids: Vec<(DieId, gimli::DwTag)>,
+    /// Entries to read DIEs into, kept for their memory.
+    entries: Vec<Entry<'a>>,
 }
 
 impl<'a, 'r> Walker<'a, 'r> {
@@ -715,6 +719,8 @@ impl<'a, 'r> Walker<'a, 'r> {
             skip_replays: !cfg.dump && !replays_matter(cfg.rules, cfg.stable),
             marks: Vec::new(),
             epoch: 0,
+            kids: Vec::new(),
+            entries: Vec::new(),
         }
     }
 
@@ -861,7 +867,8 @@ impl<'a, 'r> Walker<'a, 'r> {
             if reentered {
                 self.reentered.push((die, want, id));
             }
-            let (ui, entry) = self.dwarf.entry(die)?;
+            let mut entry = self.entries.pop().unwrap_or_default();
+            let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
             self.build(walk, ui, die, entry, template, id, want)?;
         }
         if let Some(p) = parent {
@@ -890,7 +897,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             expanded: None,
             union: None,
         };
-        self.run_ops(walk, &mut ctx, &template.ops)?;
+        let result = self.run_ops(walk, &mut ctx, &template.ops);
+        self.entries.push(ctx.entry);
+        result?;
         self.map.complete(id, want);
         Ok(())
     }
@@ -1109,7 +1118,24 @@ impl<'a, 'r> Walker<'a, 'r> {
         ctx: &mut Ctx<'a>,
         arms: &[ChildArm],
     ) -> Result<(), Error> {
-        for (child, tag) in self.dwarf.children(ctx.ui, ctx.die)? {
+        // The children go on a stack shared by nested calls.
+        let start = self.kids.len();
+        let listed = self.dwarf.children_into(ctx.ui, ctx.die, &mut self.kids);
+        let result = listed.and_then(|()| self.each_child(walk, ctx, arms, start));
+        self.kids.truncate(start);
+        result
+    }
+
+    fn each_child(
+        &mut self,
+        walk: &mut Walk,
+        ctx: &mut Ctx<'a>,
+        arms: &[ChildArm],
+        start: usize,
+    ) -> Result<(), Error> {
+        let end = self.kids.len();
+        for i in start..end {
+            let (child, tag) = self.kids[i];
             let mut action = &Action::Skip;
             for arm in arms {
                 if !arm.fits(tag) {
