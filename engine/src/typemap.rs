@@ -12,7 +12,7 @@ use crate::Error;
 use ksymrules_grammar::Rules;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Deepest nesting of unnamed strings (or of references while expanding a
 /// version) before the input is taken as malformed.
@@ -63,24 +63,88 @@ struct Index {
     /// Per string: the numbers of the types it refers to, in order.
     refs: Vec<Box<[u32]>>,
     by_name: FxHashMap<String, u32>,
+    /// Per type: its full version string when expanded from scratch, once
+    /// a walk has met it so (see `version`).
+    full: Vec<OnceLock<Full>>,
+    /// The shortest full string remembered.
+    full_min: u64,
 }
+
+/// A type's version string when it is expanded with nothing seen before:
+/// its CRC and length, and the types it expands (itself first).
+struct Full {
+    crc: u32,
+    len: u64,
+    closure: Box<[u32]>,
+}
+
+/// Strings shorter than this are not remembered whole: the CRC goes
+/// through them about as fast as the check that they can be reused.
+const FULL_MIN: u64 = 2048;
 
 /// A finished version walk — the CRC and, when asked, the text — or the
 /// name of a type the map does not have.
 type Walked = Result<(u32, Option<String>), String>;
 
-/// Per type: the last version walk (epoch) that expanded it; one per
-/// thread, reused from symbol to symbol.
+/// Per type: the last version walk (epoch) that expanded it, and when in
+/// that walk; one per thread, reused from symbol to symbol.
 #[derive(Default)]
 struct Seen {
     marks: Vec<u32>,
+    /// Per type: its place in `order`, valid when marked in this walk.
+    pos: Vec<u32>,
+    /// The types expanded in this walk, in order.
+    order: Vec<u32>,
     epoch: u32,
+}
+
+impl Seen {
+    fn start(&mut self, types: usize) {
+        self.epoch += 1;
+        if self.marks.len() < types {
+            self.marks.resize(types, 0);
+            self.pos.resize(types, 0);
+        }
+        self.order.clear();
+    }
+
+    fn mark(&mut self, t: u32) {
+        self.marks[t as usize] = self.epoch;
+        self.pos[t as usize] = self.order.len() as u32;
+        self.order.push(t);
+    }
+
+    fn is_marked(&self, t: u32) -> bool {
+        self.marks[t as usize] == self.epoch
+    }
+}
+
+/// A string being walked.
+struct Frame {
+    /// The type whose string it is; `None` for the root.
+    string: Option<u32>,
+    /// The next reference, and where the text goes on.
+    next: usize,
+    at: usize,
+    /// How many types were expanded when this one began, and the CRC and
+    /// length so far then (when whole strings are remembered).
+    start: usize,
+    crc: u32,
+    len: u64,
 }
 
 /// Walks a version string: the CRC of `root` with each reference replaced
 /// by its type's string the first time it is met, and kept as its name
 /// after that; the text too when `want_text`. `Ok(Err(name))` when a
 /// reference is to a type not in the map (a kABI rule may give it).
+///
+/// Without the text, whole strings are remembered and reused. A type's
+/// string depends on what was seen before it: it is the type's full
+/// string (as expanded from scratch) exactly when none of the types that
+/// one expands was seen. So when a type's expansion ends without having
+/// met a type seen before it began, its CRC, length and expanded types are
+/// remembered; a later walk that meets the type with none of those seen
+/// appends the CRC instead of walking the string again.
 fn version(
     idx: &Index,
     root: &Expansion,
@@ -88,58 +152,112 @@ fn version(
     seen: &mut Seen,
     symbol: &str,
 ) -> Result<Walked, Error> {
-    seen.epoch += 1;
-    let epoch = seen.epoch;
-    if seen.marks.len() < idx.exps.len() {
-        seen.marks.resize(idx.exps.len(), 0);
-    }
+    seen.start(idx.exps.len());
+    let whole = !want_text;
     let mut crc = CrcBuffer::default();
     let mut text = want_text.then(String::new);
     let root_refs = idx.resolve(root);
-    // (string: None for the root, next reference, position in its text)
-    let mut stack: Vec<(Option<u32>, usize, usize)> = vec![(None, 0, 0)];
-    while let Some((e, r, at)) = stack.pop() {
-        let (exp, refs): (&Expansion, &[u32]) = match e {
+    let mut stack: Vec<Frame> = vec![Frame {
+        string: None,
+        next: 0,
+        at: 0,
+        start: 0,
+        crc: 0,
+        len: 0,
+    }];
+    // Frames from this depth on met a type seen before they began.
+    let mut tainted = usize::MAX;
+    while let Some(top) = stack.last_mut() {
+        let (exp, refs): (&Expansion, &[u32]) = match top.string {
             None => (root, &root_refs),
             Some(id) => (&idx.exps[id as usize], &idx.refs[id as usize]),
         };
-        let Some(&(a, b)) = exp.refs.get(r) else {
-            let rest = &exp.text[at..];
+        let Some(&(a, b)) = exp.refs.get(top.next) else {
+            let rest = &exp.text[top.at..];
             crc.update(rest.as_bytes());
             if let Some(t) = text.as_mut() {
                 t.push_str(rest);
             }
+            let done = stack.pop().expect("the top frame");
+            let depth = stack.len();
+            if let (Some(t), true) = (done.string, whole && depth < tainted) {
+                let (now, len) = crc.value();
+                let len = len - done.len;
+                if len >= idx.full_min && idx.full[t as usize].get().is_none() {
+                    let _ = idx.full[t as usize].set(Full {
+                        crc: now ^ shifted(done.crc, len),
+                        len,
+                        closure: seen.order[done.start..].into(),
+                    });
+                }
+            }
+            if tainted >= depth {
+                tainted = usize::MAX;
+            }
             continue;
         };
         let (a, b) = (a as usize, b as usize);
-        let before = &exp.text[at..a];
+        let before = &exp.text[top.at..a];
         crc.update(before.as_bytes());
         if let Some(t) = text.as_mut() {
             t.push_str(before);
         }
-        let target = refs[r];
+        let target = refs[top.next];
         if target == UNKNOWN {
             return Ok(Err(exp.text[a..b].to_string()));
         }
-        if seen.marks[target as usize] != epoch {
-            seen.marks[target as usize] = epoch;
-            if stack.len() > MAX_DEPTH {
-                return Err(Error::new(format!(
-                    "type references nested too deeply in {symbol}"
-                )));
-            }
-            stack.push((e, r + 1, b));
-            stack.push((Some(target), 0, 0));
-        } else {
+        top.next += 1;
+        top.at = b;
+        if seen.is_marked(target) {
             let name = &exp.text[a..b];
             crc.update(name.as_bytes());
             if let Some(t) = text.as_mut() {
                 t.push_str(name);
             }
-            stack.push((e, r + 1, b));
+            if whole {
+                // Frames that began after it was expanded are not whole.
+                let p = seen.pos[target as usize] as usize;
+                tainted = tainted.min(stack.partition_point(|f| f.start <= p));
+            }
+            continue;
         }
+        if whole {
+            if let Some(full) = idx.full[target as usize].get() {
+                if full.closure.iter().all(|&t| !seen.is_marked(t)) {
+                    for &t in full.closure.iter() {
+                        seen.mark(t);
+                    }
+                    crc.append(full.crc, full.len);
+                    continue;
+                }
+            }
+        }
+        if stack.len() > MAX_DEPTH {
+            return Err(Error::new(format!(
+                "type references nested too deeply in {symbol}"
+            )));
+        }
+        let start = seen.order.len();
+        seen.mark(target);
+        let (c, l) = if whole { crc.value() } else { (0, 0) };
+        stack.push(Frame {
+            string: Some(target),
+            next: 0,
+            at: 0,
+            start,
+            crc: c,
+            len: l,
+        });
     }
     Ok(Ok((crc.finalize(), text)))
+}
+
+/// What the CRC of some bytes contributes to the CRC of a string in which
+/// `len` more bytes follow them.
+fn shifted(crc: u32, len: u64) -> u32 {
+    let mut h = crc32fast::Hasher::new_with_initial_len(crc, 0);
+    h.combine(&crc32fast::Hasher::new_with_initial_len(0, len));
+    h.finalize()
 }
 
 impl Index {
@@ -191,6 +309,26 @@ impl CrcBuffer {
             self.buf.clear();
         }
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// The CRC so far, and the length.
+    fn value(&mut self) -> (u32, u64) {
+        self.flush();
+        (self.crc.clone().finalize(), self.crc.total_len())
+    }
+
+    /// Appends a string known by its CRC and length.
+    fn append(&mut self, crc: u32, len: u64) {
+        self.flush();
+        self.crc
+            .combine(&crc32fast::Hasher::new_with_initial_len(crc, len));
+    }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            self.crc.update(&self.buf);
+            self.buf.clear();
+        }
     }
 
     fn finalize(mut self) -> u32 {
@@ -445,13 +583,17 @@ impl<'r> TypeMap<'r> {
     fn index(&self) -> Index {
         let mut names: Vec<&String> = self.map.keys().collect();
         names.sort();
-        let mut idx = Index::default();
+        let mut idx = Index {
+            full_min: FULL_MIN,
+            ..Index::default()
+        };
         for n in names {
             let id = idx.exps.len() as u32;
             idx.by_name.insert(n.clone(), id);
             idx.exps.push(self.map[n].clone());
         }
         idx.refs = idx.exps.par_iter().map(|e| idx.resolve(e)).collect();
+        idx.full = idx.exps.iter().map(|_| OnceLock::new()).collect();
         idx
     }
 
@@ -467,6 +609,13 @@ impl<'r> TypeMap<'r> {
         let refs = idx.resolve(&exp);
         idx.exps.push(exp);
         idx.refs.push(refs);
+        idx.full.push(OnceLock::new());
+        // Strings that referred to it by name now reach it.
+        for i in 0..idx.exps.len() {
+            if idx.refs[i].contains(&UNKNOWN) {
+                idx.refs[i] = idx.resolve(&idx.exps[i]);
+            }
+        }
         Ok(())
     }
 
@@ -615,5 +764,93 @@ impl Consumer for TypeMap<'_> {
             d.clear();
         }
         self.error = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// An index of `types` strings: type `i` is named `t<i>` and its
+    /// string alternates text with references to the listed types.
+    fn index(types: &[Vec<(String, usize)>], full_min: u64) -> Index {
+        let mut idx = Index {
+            full_min,
+            ..Index::default()
+        };
+        for (i, pieces) in types.iter().enumerate() {
+            idx.by_name.insert(format!("t{i}"), i as u32);
+            idx.exps.push(Arc::new(expansion(pieces, types.len())));
+        }
+        idx.refs = idx.exps.iter().map(|e| idx.resolve(e)).collect();
+        idx.full = idx.exps.iter().map(|_| OnceLock::new()).collect();
+        idx
+    }
+
+    fn expansion(pieces: &[(String, usize)], types: usize) -> Expansion {
+        let mut e = Expansion::default();
+        for (text, r) in pieces {
+            e.text(text);
+            e.reference(&format!("t{}", r % types));
+        }
+        e.text(";");
+        e
+    }
+
+    fn pieces() -> impl Strategy<Value = Vec<(String, usize)>> {
+        prop::collection::vec(("[a-z ]{0,40}", 0usize..64), 0..5)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Reusing remembered full strings gives the CRC of the text the
+        /// plain walk writes, whatever was remembered by earlier walks.
+        #[test]
+        fn remembered_strings_give_the_crc_of_the_written_text(
+            types in prop::collection::vec(pieces(), 1..24),
+            roots in prop::collection::vec(pieces(), 1..12),
+            full_min in prop::sample::select(vec![0u64, 1, 16, 64]),
+        ) {
+            let idx = index(&types, full_min);
+            let (mut fast, mut slow) = (Seen::default(), Seen::default());
+            for root in &roots {
+                let root = expansion(root, types.len());
+                let (crc, none) = version(&idx, &root, false, &mut fast, "s").unwrap().unwrap();
+                let (crc2, text) = version(&idx, &root, true, &mut slow, "s").unwrap().unwrap();
+                let text = text.unwrap();
+                prop_assert!(none.is_none());
+                prop_assert_eq!(crc2, crc32fast::hash(text.as_bytes()));
+                prop_assert_eq!(crc, crc2, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn a_type_met_again_with_part_of_it_seen_is_not_taken_whole() {
+        // t0 expands t1 and t2; t1 expands t2. Root 1 expands t0 from
+        // scratch (remembered whole); root 2 sees t2 first, so t0 must
+        // then name t2 instead of expanding it.
+        let types = vec![
+            vec![("a ".to_string(), 1), (" b ".to_string(), 2)],
+            vec![("c ".to_string(), 2)],
+            vec![("d".to_string(), 2)],
+        ];
+        let idx = index(&types, 0);
+        let mut fast = Seen::default();
+        let mut slow = Seen::default();
+        for pieces in [
+            vec![("x ".to_string(), 0)],
+            vec![("y ".to_string(), 2), (" ".to_string(), 0)],
+        ] {
+            let root = expansion(&pieces, 3);
+            let (crc, _) = version(&idx, &root, false, &mut fast, "s")
+                .unwrap()
+                .unwrap();
+            let (_, text) = version(&idx, &root, true, &mut slow, "s").unwrap().unwrap();
+            assert_eq!(crc, crc32fast::hash(text.unwrap().as_bytes()));
+        }
+        assert!(idx.full[0].get().is_some(), "t0 was remembered whole");
     }
 }

@@ -221,3 +221,57 @@ fn split_dwarf_is_refused_clearly() {
         assert!(o.stdout.is_empty(), "no silent CRC 0");
     }
 }
+
+#[test]
+fn a_kabi_string_may_refer_to_a_type_only_kabi_rules_give() {
+    // s#overridden's replacement refers to s#ghost, which exists only as a
+    // replacement: it must be found (this used to loop for ever).
+    let dir = tmp_dir("kabi-ghost");
+    let kabi = dir.join("ghost.kabi");
+    std::fs::write(
+        &kabi,
+        "ksymrules 1\n\
+         kabi type_string \"s#overridden\" \"structure_type overridden { member s#ghost g } byte_size(4)\"\n\
+         kabi type_string \"s#ghost\" \"structure_type ghost { member base_type int x }\"\n\
+         kabi type_string \"legacy_sym\" \"variable s#overridden\"\n",
+    )
+    .unwrap();
+    let obj = corpus("golden/kabi/gcc-dwarf5/input.o");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ksymrules"))
+        .args(["--stable", "--dump-versions", "--kabi"])
+        .arg(&kabi)
+        .arg(&obj)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"legacy_sym\n")
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ksymrules did not finish within a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let version = "variable structure_type overridden { member structure_type ghost \
+                   { member base_type int x } g } byte_size(4)";
+    assert!(
+        stderr(&out).contains(&format!("legacy_sym {version}\n")),
+        "{}",
+        stderr(&out)
+    );
+    let want = format!(
+        "#SYMVER legacy_sym 0x{:08x}\n",
+        crc32fast::hash(version.as_bytes())
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+}
