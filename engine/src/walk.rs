@@ -130,8 +130,12 @@ struct Ctx<'a> {
     ui: usize,
     die: DieId,
     entry: Entry<'a>,
-    /// Where the pieces go; `None` while only replaying.
+    /// Where the pieces go.
     id: EntryId,
+    /// Whether `die` is the DIE the entry describes (not a child looked at
+    /// by a condition, or a DIE a reference leads to): only then does
+    /// reading its name name the entry.
+    own: bool,
     /// `expanded`, once computed.
     expanded: Option<bool>,
     /// The kABI union conventions, once looked at.
@@ -728,19 +732,22 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     /// The fully qualified name of a DIE ("" when unnamed, or when its unit
     /// has not been reached yet).
-    fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<String, Error> {
+    fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<Cow<'a, str>, Error> {
         let u = &self.dwarf.units[ui];
         if u.main && ui > self.current {
-            return Ok(String::new());
+            return Ok(Cow::Borrowed(""));
         }
         let Some(name) = self.dwarf.string(ui, entry, dw::DW_AT_name)? else {
-            return Ok(String::new());
+            return Ok(Cow::Borrowed(""));
         };
         let name = String::from_utf8_lossy(name);
         let names = &self.scans[ui].names;
         Ok(match names.scoped.binary_search_by_key(&die, |&(d, _)| d) {
-            Ok(i) => format!("{}::{}", names.scopes[names.scoped[i].1 as usize], name),
-            Err(_) => name.into_owned(),
+            Ok(i) => Cow::Owned(format!(
+                "{}::{}",
+                names.scopes[names.scoped[i].1 as usize], name
+            )),
+            Err(_) => name,
         })
     }
 
@@ -782,6 +789,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             id,
             expanded: None,
             union: None,
+            own: true,
         };
         self.run_ops(&mut walk, &mut ctx, &template.ops)?;
         self.map.complete(id, State::Symbol);
@@ -896,6 +904,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             id,
             expanded: None,
             union: None,
+            own: true,
         };
         let result = self.run_ops(walk, &mut ctx, &template.ops);
         self.entries.push(ctx.entry);
@@ -1150,6 +1159,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                         id: ctx.id,
                         expanded: Some(false),
                         union: None,
+                        own: false,
                     };
                     if !self.test(walk, &mut cctx, cond)? {
                         continue;
@@ -1175,26 +1185,25 @@ impl<'a, 'r> Walker<'a, 'r> {
     fn print(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, v: Val<'_>) -> Result<(), Error> {
         match v {
             Val::Absent => {}
-            Val::Int(n) => self.emit(ctx.id, &n.to_string()),
-            Val::Str(s) => {
-                let s = s.into_owned();
-                self.emit(ctx.id, &s)
+            Val::Int(n) => {
+                let mut digits = itoa::Buffer::new();
+                self.emit(ctx.id, digits.format(n))
             }
+            Val::Str(s) => self.emit(ctx.id, &s),
             Val::Die(d) => self.process_type(walk, Some(ctx.id), d)?,
         }
         Ok(())
     }
 
-    fn field(&mut self, ctx: &mut Ctx<'a>, f: &Field) -> Result<Val<'static>, Error> {
+    fn field(&mut self, ctx: &mut Ctx<'a>, f: &Field) -> Result<Val<'a>, Error> {
         Ok(match f {
             Field::Fqn => {
-                let id = ctx.id;
-                if self.map.fqn(id).is_none() {
-                    let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
-                    self.map.set_fqn(id, &fqn);
+                // The same every time for one entry: it is named once.
+                let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
+                if ctx.own && self.map.fqn(ctx.id).is_none() {
+                    self.map.set_fqn(ctx.id, &fqn);
                 }
-                let fqn = self.map.fqn(id).unwrap_or_default().to_string();
-                Val::Str(Cow::Owned(fqn))
+                Val::Str(fqn)
             }
             Field::Tag => Val::Str(Cow::Owned(tag_name(ctx.entry.tag()))),
             Field::KabiStatus | Field::KabiPlaceholder | Field::KabiRenamed => {
@@ -1220,7 +1229,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 let (tui, te) = self.dwarf.entry(target)?;
                 if matches!(**inner, Field::Fqn) {
                     // Another DIE's name: read it without naming this entry.
-                    return Ok(Val::Str(Cow::Owned(self.fqn(tui, target, &te)?)));
+                    return Ok(Val::Str(self.fqn(tui, target, &te)?));
                 }
                 let mut tctx = Ctx {
                     ui: tui,
@@ -1229,6 +1238,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                     id: ctx.id,
                     expanded: Some(false),
                     union: None,
+                    own: false,
                 };
                 self.field(&mut tctx, inner)?
             }
@@ -1247,7 +1257,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                         }
                     }
                     AttrClass::String => match self.dwarf.string(ctx.ui, &ctx.entry, at)? {
-                        Some(s) => Val::Str(Cow::Owned(String::from_utf8_lossy(s).into_owned())),
+                        Some(s) => Val::Str(String::from_utf8_lossy(s)),
                         None => Val::Absent,
                     },
                     AttrClass::Reference => match self.dwarf.reference(ctx.ui, &ctx.entry, at)? {
@@ -1304,7 +1314,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         }
     }
 
-    fn eval(&mut self, walk: &Walk, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'static>, Error> {
+    fn eval(&mut self, walk: &Walk, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'a>, Error> {
         Ok(match e {
             Expr::Int(v) => Val::Int(*v),
             Expr::Str(s) => Val::Str(Cow::Owned(s.clone())),

@@ -486,3 +486,40 @@ fn bad_kabi_rule_data_names_the_object_the_offset_and_the_problem() {
     let out = run(&[obj.to_str().unwrap()], &dir.join("symbols"));
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn a_name_read_by_a_child_condition_does_not_name_the_parent() {
+    // The members' names are read (by the condition) before the structure's
+    // own: the structures must still be named after themselves.
+    let rules = tmp("child-names.rules");
+    std::fs::write(
+        &rules,
+        "ksymrules 1\ninclude \"default\"\n\
+         type structure_type {\n\
+         \x20   \"structure_type {\" indent\n\
+         \x20   if expanded {\n\
+         \x20       each child {\n\
+         \x20           member if fqn == \"no such member\" => skip\n\
+         \x20           member => describe\n\
+         \x20           * => skip\n\
+         \x20       }\n\
+         \x20   }\n\
+         \x20   dedent \"}\" qualified()\n\
+         }\n",
+    )
+    .unwrap();
+    let dir = case("basic/gcc-dwarf5");
+    let (_, symtypes, _) = outputs(&dir, Some(&rules), "child-names");
+    let golden = std::fs::read_to_string(dir.join("expected/symtypes")).unwrap();
+    let names = |s: &str| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .lines()
+            .filter_map(|l| l.split(' ').next())
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(golden.contains("s#"), "the case has structures");
+    assert_eq!(names(&symtypes), names(&golden));
+}
