@@ -330,6 +330,20 @@ impl<'a> Dwarf<'a> {
         }
     }
 
+    /// Whether an attribute is present with a string form (what makes
+    /// `string` give `Some`, unless the string cannot be read).
+    pub fn has_string(entry: &Entry<'a>, at: DwAt) -> bool {
+        matches!(
+            entry.attr_value_raw(at),
+            Some(
+                AttributeValue::String(_)
+                    | AttributeValue::DebugStrRef(_)
+                    | AttributeValue::DebugStrOffsetsIndex(_)
+                    | AttributeValue::DebugLineStrRef(_)
+            )
+        )
+    }
+
     /// A flag attribute: present and set.
     pub fn flag(entry: &Entry<'a>, at: DwAt) -> bool {
         matches!(entry.attr_value_raw(at), Some(AttributeValue::Flag(true)))

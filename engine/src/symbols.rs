@@ -3,7 +3,7 @@
 //! them in.
 
 use crate::dwarf::DieId;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SymState {

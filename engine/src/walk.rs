@@ -478,7 +478,13 @@ pub fn scan_unit(
         }
         let mut passes = None;
         if scope || parent.is_some() {
-            let name = dwarf.string(ui, e, dw::DW_AT_name)?;
+            // Only scopes need the text of their names; others only
+            // whether they have one.
+            let name = if scope {
+                dwarf.string(ui, e, dw::DW_AT_name)?
+            } else {
+                Dwarf::has_string(e, dw::DW_AT_name).then_some(&[][..])
+            };
             match parent {
                 Some(p) if scope || name.is_some() => {
                     names.scoped.push((id, p));
@@ -833,12 +839,18 @@ impl<'a, 'r> Walker<'a, 'r> {
         parent: Option<EntryId>,
         die: DieId,
     ) -> Result<(), Error> {
+        // A DIE met for the first time is read whole at once: it is about
+        // to be described.
+        let mut read = None;
         let slot = match self.map.slot_of(die) {
             Some(slot) => slot,
             None => {
                 self.check_home(die)?;
-                let tag = self.dwarf.tag(die)?.1;
-                self.map.slot_for(die, tag)
+                let mut entry = self.entries.pop().unwrap_or_default();
+                let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
+                let slot = self.map.slot_for(die, entry.tag());
+                read = Some((ui, entry));
+                slot
             }
         };
         let tag = self.map.slot_tag(slot).unwrap_or(gimli::DW_TAG_null);
@@ -875,9 +887,18 @@ impl<'a, 'r> Walker<'a, 'r> {
             if reentered {
                 self.reentered.push((die, want, id));
             }
-            let mut entry = self.entries.pop().unwrap_or_default();
-            let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
+            let (ui, entry) = match read.take() {
+                Some(r) => r,
+                None => {
+                    let mut entry = self.entries.pop().unwrap_or_default();
+                    let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
+                    (ui, entry)
+                }
+            };
             self.build(walk, ui, die, entry, template, id, want)?;
+        }
+        if let Some((_, entry)) = read {
+            self.entries.push(entry);
         }
         if let Some(p) = parent {
             self.map.add_die(p, slot);
