@@ -385,6 +385,27 @@ struct Job {
     subprogram: bool,
 }
 
+/// Whether the first `at` attribute of an abbreviation has a string form;
+/// `None` when only the DIE can tell (`DW_FORM_indirect`).
+fn string_form(abbrev: &gimli::Abbreviation, at: gimli::DwAt) -> Option<bool> {
+    let Some(spec) = abbrev.attributes().iter().find(|s| s.name() == at) else {
+        return Some(false);
+    };
+    match spec.form() {
+        gimli::DW_FORM_indirect => None,
+        gimli::DW_FORM_string
+        | gimli::DW_FORM_strp
+        | gimli::DW_FORM_line_strp
+        | gimli::DW_FORM_strx
+        | gimli::DW_FORM_strx1
+        | gimli::DW_FORM_strx2
+        | gimli::DW_FORM_strx3
+        | gimli::DW_FORM_strx4
+        | gimli::DW_FORM_GNU_str_index => Some(true),
+        _ => Some(false),
+    }
+}
+
 /// A DIE's linkage name, or else its name.
 fn symbol_name<'a>(dwarf: &Dwarf<'a>, ui: usize, e: &Entry<'a>) -> Result<Option<String>, Error> {
     let s = match dwarf.string(ui, e, dw::DW_AT_linkage_name)? {
@@ -439,36 +460,60 @@ pub fn scan_unit(
     let names = &mut out.names;
     let u = &dwarf.units[ui];
     let main = u.main;
-    let mut cursor = u.unit.entries();
+    // Only abbreviations are read, and attributes only where needed.
+    let malformed = |e: gimli::Error| Error::new(format!("malformed DWARF: {e}"));
+    let mut raw = u.unit.entries_raw(None).map_err(malformed)?;
+    let mut entry = Entry::default();
     // Per depth: the prefix this DIE passes to its children, and whether
     // its children are looked at for exports.
     let mut stack: Vec<(Option<u32>, bool)> = Vec::new();
-    loop {
-        let next = cursor
-            .next_dfs()
-            .map_err(|e| Error::new(format!("malformed DWARF: {e}")))?;
-        let Some(e) = next else { break };
-        let depth = e.depth();
+    while !raw.is_empty() {
+        let depth = raw.next_depth();
+        let offset = raw.next_offset();
+        let Some(abbrev) = raw.read_abbreviation().map_err(malformed)? else {
+            continue;
+        };
         if depth < 0 {
             return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
         }
         let d = depth as usize;
         stack.truncate(d);
         if d == 0 {
+            raw.skip_attributes(abbrev.attributes())
+                .map_err(malformed)?;
             stack.push((None, true));
             continue;
         }
         let (parent, visible) = stack.get(d - 1).copied().unwrap_or((None, false));
-        let tag = e.tag();
+        let tag = abbrev.tag();
         let scope = matches!(
             tag,
             dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
         );
-        let id = u.start + e.offset().0 as u64;
+        let id = u.start + offset.0 as u64;
+        let export = visible
+            && main
+            && out.error.is_none()
+            && matches!(tag, dw::DW_TAG_subprogram | dw::DW_TAG_variable);
+        // Whether it has a name, when that is all that is needed.
+        let named = (!scope && !export && parent.is_some())
+            .then(|| string_form(abbrev, dw::DW_AT_name))
+            .flatten();
+        if scope || export || (parent.is_some() && named.is_none()) {
+            entry.tag = tag;
+            entry.has_children = abbrev.has_children();
+            entry.offset = offset;
+            raw.read_attributes(abbrev.attributes(), &mut entry.attrs)
+                .map_err(malformed)?;
+        } else {
+            raw.skip_attributes(abbrev.attributes())
+                .map_err(malformed)?;
+        }
+        let e = &entry;
         if visible && main && out.error.is_none() {
             if scope && d > MAX_DEPTH {
                 out.error = Some(Error::new("DIE tree nested too deeply"));
-            } else if matches!(tag, dw::DW_TAG_subprogram | dw::DW_TAG_variable) {
+            } else if export {
                 match candidate(dwarf, ui, id, e, syms, prefix) {
                     Ok(Some(c)) => out.candidates.push(c),
                     Ok(None) => {}
@@ -483,7 +528,8 @@ pub fn scan_unit(
             let name = if scope {
                 dwarf.string(ui, e, dw::DW_AT_name)?
             } else {
-                Dwarf::has_string(e, dw::DW_AT_name).then_some(&[][..])
+                let has = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
+                has.then_some(&[][..])
             };
             match parent {
                 Some(p) if scope || name.is_some() => {
