@@ -27,6 +27,7 @@ fn all_outputs(dump: bool) -> Options {
         symtypes: true,
         debug: true,
         sequential_walk: false,
+        progress: None,
     }
 }
 

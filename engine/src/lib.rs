@@ -63,7 +63,18 @@ impl std::fmt::Display for FileError {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+/// Reports how far a long run has got (a progress bar, say). Calls come
+/// from the thread that runs the engine.
+pub trait Progress: Send + Sync {
+    /// A phase of `total` steps begins.
+    fn begin(&self, phase: &str, total: u64);
+    /// `n` more steps are done.
+    fn advance(&self, n: u64);
+    /// The phase is over.
+    fn end(&self);
+}
+
+#[derive(Clone, Default)]
 pub struct Options {
     /// kABI stability features (`--stable`).
     pub stable: bool,
@@ -81,6 +92,23 @@ pub struct Options {
     /// (for tests that compare both ways).
     #[doc(hidden)]
     pub sequential_walk: bool,
+    /// Where to report progress, if anywhere.
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("stable", &self.stable)
+            .field("dump_dies", &self.dump_dies)
+            .field("dump_types", &self.dump_types)
+            .field("dump_versions", &self.dump_versions)
+            .field("symtypes", &self.symtypes)
+            .field("debug", &self.debug)
+            .field("sequential_walk", &self.sequential_walk)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 /// What a run produced besides the CRCs (which are in the [`Symbols`]).
@@ -180,6 +208,7 @@ pub fn process_object_file(
         dump: opts.dump_dies,
         debug: opts.debug,
         sequential: opts.sequential_walk,
+        progress: opts.progress.as_deref(),
     };
     let replace = rules
         .replace_when
@@ -225,7 +254,15 @@ pub fn process_object_file(
         symtypes: opts.symtypes.then_some(&mut lines),
         versions: versions.as_mut(),
     };
-    tm.versions(syms, index, &mut out, &mut warnings)?;
+    if let Some(p) = &opts.progress {
+        p.begin("versions", 1);
+    }
+    let versioned = tm.versions(syms, index, &mut out, &mut warnings);
+    if let Some(p) = &opts.progress {
+        p.advance(1);
+        p.end();
+    }
+    versioned?;
     lap(diag, "versions");
     if let Some(t) = tm.take_dump() {
         let _ = diag.write_all(t.as_bytes());

@@ -191,6 +191,8 @@ pub struct WalkConfig<'a, 'r> {
     /// Walk the units one after the other even when they could be walked
     /// in parallel (to compare both ways).
     pub sequential: bool,
+    /// Where to say how many units are walked.
+    pub progress: Option<&'r dyn crate::Progress>,
 }
 
 /// Walks an object: finds the DIEs of the listed symbols, builds their
@@ -236,6 +238,7 @@ pub fn walk_object<C: Consumer>(
     }
     let mut planner = Planner::new(cfg);
     let mut w = Walker::new(cfg, &scans, None);
+    let progress = Steps::new(cfg.progress, dwarf.main_units);
     let result = (|| {
         for (ui, scan) in scans[..dwarf.main_units].iter().enumerate() {
             let (jobs, error) = planner.plan_unit(syms, ui, scan);
@@ -247,10 +250,12 @@ pub fn walk_object<C: Consumer>(
                 return Err(e);
             }
             w.files.clear();
+            progress.advance(1);
         }
         w.check_reentries();
         Ok(())
     })();
+    drop(progress);
     w.map.finish();
     if result.is_ok() {
         consumer.take_whole(&w.map);
@@ -262,6 +267,32 @@ pub fn walk_object<C: Consumer>(
     out.visits = w.visits_made;
     out.deepest = w.deepest;
     (out, result)
+}
+
+/// A phase reported to a `Progress`, ended when dropped.
+struct Steps<'p>(Option<&'p dyn crate::Progress>);
+
+impl<'p> Steps<'p> {
+    fn new(progress: Option<&'p dyn crate::Progress>, units: usize) -> Self {
+        if let Some(p) = progress {
+            p.begin("units", units as u64);
+        }
+        Steps(progress)
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some(p) = self.0 {
+            p.advance(n);
+        }
+    }
+}
+
+impl Drop for Steps<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = self.0 {
+            p.end();
+        }
+    }
 }
 
 /// Every unit's names and export candidates, on all cores; the first error
@@ -310,6 +341,8 @@ fn walk_parallel<C: Consumer>(
     }
     // A batch of units at a time, so that only a batch's maps are held.
     let batch = 16 * rayon::current_num_threads();
+    let progress = Steps::new(cfg.progress, cfg.dwarf.main_units);
+    let mut walked = 0;
     for plans in plans.chunks(batch) {
         let built: Vec<Built<C::Digest>> = plans
             .par_iter()
@@ -335,6 +368,9 @@ fn walk_parallel<C: Consumer>(
         if built.iter().any(|b| b.crossed) {
             return None;
         }
+        let last = plans.last().map_or(walked, |p| p.0 + 1);
+        progress.advance((last - walked) as u64);
+        walked = last;
         for (b, (_, _, error)) in built.into_iter().zip(plans) {
             out.visits += b.visits;
             out.deepest = out.deepest.max(b.deepest);
@@ -351,6 +387,7 @@ fn walk_parallel<C: Consumer>(
             }
         }
     }
+    progress.advance((cfg.dwarf.main_units - walked) as u64);
     Some(Ok(()))
 }
 

@@ -7,11 +7,13 @@
 //! the list; warnings, errors and dumps go to stderr.
 
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ksymrules_engine::symbols::SymState;
-use ksymrules_engine::{Options, Symbols};
-use std::io::{Read, Write};
+use ksymrules_engine::{Options, Progress, Symbols};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -131,6 +133,7 @@ fn run(cli: Cli) -> Result<(), String> {
         symtypes: cli.symtypes.is_some(),
         debug: cli.debug,
         sequential_walk: cli.walk_in_order,
+        progress: progress_bar(&cli.objects),
     };
     let objects: Vec<&Path> = cli.objects.iter().map(PathBuf::as_path).collect();
     let stderr = std::io::stderr();
@@ -155,6 +158,57 @@ fn run(cli: Cli) -> Result<(), String> {
         .and_then(|()| lock.flush())
         .map_err(|e| format!("<stdout>: {e}"))?;
     Ok(())
+}
+
+/// Objects at least this large (together) get a progress bar.
+const LARGE_INPUT: u64 = 64 << 20;
+
+/// A progress bar on stderr when it is a terminal and the input is large;
+/// none otherwise (kbuild runs us on small objects, into logs).
+fn progress_bar(objects: &[PathBuf]) -> Option<Arc<dyn Progress>> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let size: u64 = objects
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    (size >= LARGE_INPUT).then(|| Arc::new(Bar(Mutex::new(None))) as Arc<dyn Progress>)
+}
+
+/// One bar per phase.
+struct Bar(Mutex<Option<ProgressBar>>);
+
+impl Progress for Bar {
+    fn begin(&self, phase: &str, total: u64) {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} ({elapsed})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(phase.to_string());
+        if let Ok(mut b) = self.0.lock() {
+            *b = Some(bar);
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Ok(b) = self.0.lock() {
+            if let Some(bar) = b.as_ref() {
+                bar.inc(n);
+            }
+        }
+    }
+
+    fn end(&self) {
+        if let Ok(mut b) = self.0.lock() {
+            if let Some(bar) = b.take() {
+                bar.finish_and_clear();
+            }
+        }
+    }
 }
 
 /// Writes `data` to a temporary file beside `path` and renames it into
