@@ -73,9 +73,31 @@ impl<'a> Dwarf<'a> {
             follow_type_units,
             dwarf,
         };
-        let mut headers = this.dwarf.units();
-        while let Some(header) = headers.next().map_err(dwarf_err)? {
-            this.add_unit(header, 0, true)?;
+        // The headers in order; the units (abbreviations, line tables) on
+        // all cores.
+        let mut headers = Vec::new();
+        let mut it = this.dwarf.units();
+        // An error after the good headers is reported after theirs.
+        let bad_header = loop {
+            match it.next() {
+                Ok(Some(header)) => headers.push(header),
+                Ok(None) => break None,
+                Err(e) => break Some(dwarf_err(e)),
+            }
+        };
+        let units: Vec<Result<gimli::Unit<Reader<'a>>, Error>> = {
+            use rayon::prelude::*;
+            let dwarf = &this.dwarf;
+            headers
+                .par_iter()
+                .map(|h| dwarf.unit(*h).map_err(dwarf_err))
+                .collect()
+        };
+        for (header, unit) in headers.into_iter().zip(units) {
+            this.push_unit(header, unit?, 0, true);
+        }
+        if let Some(e) = bad_header {
+            return Err(e);
         }
         this.main_units = this.units.len();
         if this.units.is_empty() {
@@ -111,6 +133,18 @@ impl<'a> Dwarf<'a> {
         section: u64,
         main: bool,
     ) -> Result<(), Error> {
+        let unit = self.dwarf.unit(header).map_err(dwarf_err)?;
+        self.push_unit(header, unit, section, main);
+        Ok(())
+    }
+
+    fn push_unit(
+        &mut self,
+        header: gimli::UnitHeader<Reader<'a>>,
+        unit: gimli::Unit<Reader<'a>>,
+        section: u64,
+        main: bool,
+    ) {
         let offset = header.offset().0 as u64;
         let start = (section << SECTION_SHIFT) | offset;
         let end = start + header.length_including_self() as u64;
@@ -125,7 +159,6 @@ impl<'a> Dwarf<'a> {
             } => Some((type_signature.0, start + type_offset.0 as u64)),
             _ => None,
         };
-        let unit = self.dwarf.unit(header).map_err(dwarf_err)?;
         if let Some((sig, die)) = signature {
             self.signatures.entry(sig).or_insert(die);
         }
@@ -135,7 +168,6 @@ impl<'a> Dwarf<'a> {
             unit,
             main,
         });
-        Ok(())
     }
 
     /// The index of the unit holding `die`.

@@ -7,7 +7,7 @@ use crate::dwarf::DieId;
 use crate::kabi::{split_type_string, TypeStringPiece};
 use crate::stable::Kabi;
 use crate::symbols::{SymState, Symbols};
-use crate::walk::Consumer;
+use crate::walk::{Consumer, Digester};
 use crate::Error;
 use ksymrules_grammar::Rules;
 use rayon::prelude::*;
@@ -343,10 +343,17 @@ pub struct Outputs<'o> {
     pub versions: Option<&'o mut String>,
 }
 
-pub struct TypeMap<'r> {
+/// How entries of a die map become type-map strings (shared by the
+/// threads that digest die maps).
+#[derive(Clone, Copy)]
+pub struct Strings<'r> {
     rules: &'r Rules,
     /// kABI rules whose `type_string`s replace strings, when they apply.
     replace: Option<&'r Kabi>,
+}
+
+pub struct TypeMap<'r> {
+    strings: Strings<'r>,
     map: FxHashMap<String, Arc<Expansion>>,
     /// Names whose longest strings tied with different text.
     ties: Vec<String>,
@@ -365,29 +372,7 @@ pub struct UnitStrings {
     symbols: Vec<(DieId, Expansion)>,
 }
 
-impl<'r> TypeMap<'r> {
-    pub fn new(rules: &'r Rules, replace: Option<&'r Kabi>, dump: bool) -> Self {
-        TypeMap {
-            rules,
-            replace,
-            map: FxHashMap::default(),
-            ties: Vec::new(),
-            symbols: FxHashMap::default(),
-            dump: dump.then(String::new),
-            error: None,
-        }
-    }
-
-    /// The `--dump-types` output.
-    pub fn take_dump(&mut self) -> Option<String> {
-        self.dump.take()
-    }
-
-    /// The first error met while taking the die maps.
-    pub fn check(&mut self) -> Result<(), Error> {
-        self.error.take().map_or(Ok(()), Err)
-    }
-
+impl Strings<'_> {
     /// The reference name of an entry, if it is a named type.
     fn type_name(&self, dies: &DieMap, id: EntryId) -> Option<String> {
         let e = dies.entry(id);
@@ -480,28 +465,6 @@ impl<'r> TypeMap<'r> {
         Ok(exp)
     }
 
-    /// Keeps the longest string seen for `name`.
-    fn add(&mut self, name: String, exp: Expansion) {
-        match self.map.get_mut(&name) {
-            None => {
-                if let Some(d) = &mut self.dump {
-                    d.push_str(&format!("{name} {}\n", exp.text));
-                }
-                self.map.insert(name, Arc::new(exp));
-            }
-            Some(old) => {
-                if exp.len() > old.len() {
-                    if let Some(d) = &mut self.dump {
-                        d.push_str(&format!("{name} {}\n", exp.text));
-                    }
-                    *old = Arc::new(exp);
-                } else if exp.len() == old.len() && exp != **old && !self.ties.contains(&name) {
-                    self.ties.push(name);
-                }
-            }
-        }
-    }
-
     /// The named entries of a die map to put in the type map, in the order
     /// they were made, with their names.
     fn named_entries(&self, dies: &DieMap) -> Vec<(EntryId, String)> {
@@ -554,6 +517,51 @@ impl<'r> TypeMap<'r> {
             symbols: self.symbol_strings(dies)?,
         })
     }
+}
+
+impl<'r> TypeMap<'r> {
+    pub fn new(rules: &'r Rules, replace: Option<&'r Kabi>, dump: bool) -> Self {
+        TypeMap {
+            strings: Strings { rules, replace },
+            map: FxHashMap::default(),
+            ties: Vec::new(),
+            symbols: FxHashMap::default(),
+            dump: dump.then(String::new),
+            error: None,
+        }
+    }
+
+    /// The `--dump-types` output.
+    pub fn take_dump(&mut self) -> Option<String> {
+        self.dump.take()
+    }
+
+    /// The first error met while taking the die maps.
+    pub fn check(&mut self) -> Result<(), Error> {
+        self.error.take().map_or(Ok(()), Err)
+    }
+
+    /// Keeps the longest string seen for `name`.
+    fn add(&mut self, name: String, exp: Expansion) {
+        match self.map.get_mut(&name) {
+            None => {
+                if let Some(d) = &mut self.dump {
+                    d.push_str(&format!("{name} {}\n", exp.text));
+                }
+                self.map.insert(name, Arc::new(exp));
+            }
+            Some(old) => {
+                if exp.len() > old.len() {
+                    if let Some(d) = &mut self.dump {
+                        d.push_str(&format!("{name} {}\n", exp.text));
+                    }
+                    *old = Arc::new(exp);
+                } else if exp.len() == old.len() && exp != **old && !self.ties.contains(&name) {
+                    self.ties.push(name);
+                }
+            }
+        }
+    }
 
     /// Fills the type map from every entry of a die map, in the order the
     /// entries were made, on all cores.
@@ -562,9 +570,9 @@ impl<'r> TypeMap<'r> {
         // longest-wins rule (and its ties) is decided as if sequentially.
         // In chunks, so that only a chunk's strings wait to be kept.
         const CHUNK: usize = 1 << 14;
-        let todo = self.named_entries(dies);
+        let todo = self.strings.named_entries(dies);
         for chunk in todo.chunks(CHUNK) {
-            let this = &*self;
+            let this = self.strings;
             let strings: Vec<Result<Expansion, Error>> = chunk
                 .par_iter()
                 .map(|(id, name)| this.expand_named(dies, name, *id))
@@ -573,7 +581,7 @@ impl<'r> TypeMap<'r> {
                 self.add(name.clone(), exp?);
             }
         }
-        let symbols = self.symbol_strings(dies)?;
+        let symbols = self.strings.symbol_strings(dies)?;
         self.symbols.extend(symbols);
         Ok(())
     }
@@ -601,6 +609,7 @@ impl<'r> TypeMap<'r> {
     /// map (and the index), so that references to it resolve.
     fn add_replacement(&mut self, idx: &mut Index, name: &str, symbol: &str) -> Result<(), Error> {
         let exp = self
+            .strings
             .replacement(name)?
             .ok_or_else(|| Error::new(format!("unknown type reference {name} in {symbol}")))?;
         self.add(name.to_string(), exp);
@@ -666,7 +675,7 @@ impl<'r> TypeMap<'r> {
             let Some(own) = self.symbols.get(&die) else {
                 continue;
             };
-            let exp = match self.replacement(&sym.name)? {
+            let exp = match self.strings.replacement(&sym.name)? {
                 Some(exp) => exp,
                 None => own.clone(),
             };
@@ -728,14 +737,22 @@ impl<'r> TypeMap<'r> {
     }
 }
 
-impl Consumer for TypeMap<'_> {
+impl Digester for Strings<'_> {
     type Digest = Result<UnitStrings, Error>;
 
     fn digest(&self, map: &DieMap) -> Self::Digest {
         self.unit_strings(map)
     }
+}
 
-    fn keep(&mut self, digest: Self::Digest) {
+impl<'r> Consumer for TypeMap<'r> {
+    type Digester = Strings<'r>;
+
+    fn digester(&self) -> Strings<'r> {
+        self.strings
+    }
+
+    fn keep(&mut self, digest: Result<UnitStrings, Error>) {
         if self.error.is_some() {
             return;
         }
@@ -764,93 +781,5 @@ impl Consumer for TypeMap<'_> {
             d.clear();
         }
         self.error = None;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    /// An index of `types` strings: type `i` is named `t<i>` and its
-    /// string alternates text with references to the listed types.
-    fn index(types: &[Vec<(String, usize)>], full_min: u64) -> Index {
-        let mut idx = Index {
-            full_min,
-            ..Index::default()
-        };
-        for (i, pieces) in types.iter().enumerate() {
-            idx.by_name.insert(format!("t{i}"), i as u32);
-            idx.exps.push(Arc::new(expansion(pieces, types.len())));
-        }
-        idx.refs = idx.exps.iter().map(|e| idx.resolve(e)).collect();
-        idx.full = idx.exps.iter().map(|_| OnceLock::new()).collect();
-        idx
-    }
-
-    fn expansion(pieces: &[(String, usize)], types: usize) -> Expansion {
-        let mut e = Expansion::default();
-        for (text, r) in pieces {
-            e.text(text);
-            e.reference(&format!("t{}", r % types));
-        }
-        e.text(";");
-        e
-    }
-
-    fn pieces() -> impl Strategy<Value = Vec<(String, usize)>> {
-        prop::collection::vec(("[a-z ]{0,40}", 0usize..64), 0..5)
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
-
-        /// Reusing remembered full strings gives the CRC of the text the
-        /// plain walk writes, whatever was remembered by earlier walks.
-        #[test]
-        fn remembered_strings_give_the_crc_of_the_written_text(
-            types in prop::collection::vec(pieces(), 1..24),
-            roots in prop::collection::vec(pieces(), 1..12),
-            full_min in prop::sample::select(vec![0u64, 1, 16, 64]),
-        ) {
-            let idx = index(&types, full_min);
-            let (mut fast, mut slow) = (Seen::default(), Seen::default());
-            for root in &roots {
-                let root = expansion(root, types.len());
-                let (crc, none) = version(&idx, &root, false, &mut fast, "s").unwrap().unwrap();
-                let (crc2, text) = version(&idx, &root, true, &mut slow, "s").unwrap().unwrap();
-                let text = text.unwrap();
-                prop_assert!(none.is_none());
-                prop_assert_eq!(crc2, crc32fast::hash(text.as_bytes()));
-                prop_assert_eq!(crc, crc2, "{}", text);
-            }
-        }
-    }
-
-    #[test]
-    fn a_type_met_again_with_part_of_it_seen_is_not_taken_whole() {
-        // t0 expands t1 and t2; t1 expands t2. Root 1 expands t0 from
-        // scratch (remembered whole); root 2 sees t2 first, so t0 must
-        // then name t2 instead of expanding it.
-        let types = vec![
-            vec![("a ".to_string(), 1), (" b ".to_string(), 2)],
-            vec![("c ".to_string(), 2)],
-            vec![("d".to_string(), 2)],
-        ];
-        let idx = index(&types, 0);
-        let mut fast = Seen::default();
-        let mut slow = Seen::default();
-        for pieces in [
-            vec![("x ".to_string(), 0)],
-            vec![("y ".to_string(), 2), (" ".to_string(), 0)],
-        ] {
-            let root = expansion(&pieces, 3);
-            let (crc, _) = version(&idx, &root, false, &mut fast, "s")
-                .unwrap()
-                .unwrap();
-            let (_, text) = version(&idx, &root, true, &mut slow, "s").unwrap().unwrap();
-            assert_eq!(crc, crc32fast::hash(text.unwrap().as_bytes()));
-        }
-        assert!(idx.full[0].get().is_some(), "t0 was remembered whole");
     }
 }

@@ -144,17 +144,24 @@ struct Ctx<'a> {
 
 /// What becomes of the die maps: each is handed over as soon as its unit
 /// (or the whole object) is walked, and then dropped.
-pub trait Consumer: Sync {
-    type Digest: Send;
-    /// Digests the map of one unit; runs on any thread, in any order.
-    fn digest(&self, map: &DieMap) -> Self::Digest;
+pub trait Consumer: Send {
+    /// Digests unit maps on any thread, while the consumer keeps the
+    /// digests of earlier units.
+    type Digester: Digester;
+    fn digester(&self) -> Self::Digester;
     /// Keeps a digest; called in unit order.
-    fn keep(&mut self, digest: Self::Digest);
+    fn keep(&mut self, digest: <Self::Digester as Digester>::Digest);
     /// Takes the one map of a walk that went in order (and may use every
     /// core to do so).
     fn take_whole(&mut self, map: &DieMap);
     /// Forgets everything kept: the walk starts again, in order.
     fn reset(&mut self);
+}
+
+/// Digests the die map of one unit; runs on any thread, in any order.
+pub trait Digester: Sync {
+    type Digest: Send;
+    fn digest(&self, map: &DieMap) -> Self::Digest;
 }
 
 /// What the walk of one object gives besides the maps.
@@ -339,32 +346,40 @@ fn walk_parallel<C: Consumer>(
         visits: u64,
         deepest: usize,
     }
-    // A batch of units at a time, so that only a batch's maps are held.
+    // A batch of units at a time, so that only a batch's digests are
+    // held; each batch's digests are kept while the next batch is walked.
     let batch = 16 * rayon::current_num_threads();
     let progress = Steps::new(cfg.progress, cfg.dwarf.main_units);
+    let digester = consumer.digester();
     let mut walked = 0;
+    let mut ready: Vec<<C::Digester as Digester>::Digest> = Vec::new();
     for plans in plans.chunks(batch) {
-        let built: Vec<Built<C::Digest>> = plans
-            .par_iter()
-            .map(|(ui, jobs, _)| {
-                let mut w = Walker::new(cfg, scans, Some(*ui));
-                let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
-                if result.is_ok() {
-                    w.check_reentries();
-                }
-                w.map.finish();
-                let digest = result.is_ok().then(|| consumer.digest(&w.map));
-                Built {
-                    result,
-                    crossed: w.crossed,
-                    digest,
-                    stats: w.map.stats(),
-                    warnings: w.warnings,
-                    visits: w.visits_made,
-                    deepest: w.deepest,
-                }
-            })
-            .collect();
+        let (built, ()) = rayon::join(
+            || {
+                plans
+                    .par_iter()
+                    .map(|(ui, jobs, _)| {
+                        let mut w = Walker::new(cfg, scans, Some(*ui));
+                        let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
+                        if result.is_ok() {
+                            w.check_reentries();
+                        }
+                        w.map.finish();
+                        let digest = result.is_ok().then(|| digester.digest(&w.map));
+                        Built {
+                            result,
+                            crossed: w.crossed,
+                            digest,
+                            stats: w.map.stats(),
+                            warnings: w.warnings,
+                            visits: w.visits_made,
+                            deepest: w.deepest,
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || ready.drain(..).for_each(|d| consumer.keep(d)),
+        );
         if built.iter().any(|b| b.crossed) {
             return None;
         }
@@ -379,14 +394,13 @@ fn walk_parallel<C: Consumer>(
             if let Err(e) = b.result {
                 return Some(Err(e));
             }
-            if let Some(d) = b.digest {
-                consumer.keep(d);
-            }
+            ready.extend(b.digest);
             if let Some(e) = error {
                 return Some(Err(e.clone()));
             }
         }
     }
+    ready.drain(..).for_each(|d| consumer.keep(d));
     progress.advance((cfg.dwarf.main_units - walked) as u64);
     Some(Ok(()))
 }
