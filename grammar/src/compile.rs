@@ -6,7 +6,7 @@ use crate::model::*;
 use crate::names::{self, AttrClass};
 use crate::{RulesError, DEFAULT_RULES, DEFAULT_RULES_NAME, RULES_VERSION};
 use gimli::DwTag;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Where `include` finds files. The name `default` is always the embedded
@@ -51,11 +51,11 @@ struct TemplateDef {
 struct Collected {
     files: Vec<String>,
     settings: Vec<(u16, Name, Literal)>,
-    references: HashMap<DwTag, Def<String>>,
+    references: BTreeMap<DwTag, Def<String>>,
     expand: Option<Def<(Vec<Name>, Option<ast::Cond>)>>,
-    templates: HashMap<String, Def<TemplateDef>>,
-    types: HashMap<DwTag, Def<(Name, Body)>>,
-    symbols: HashMap<String, Def<Body>>,
+    templates: BTreeMap<String, Def<TemplateDef>>,
+    types: BTreeMap<DwTag, Def<(Name, Body)>>,
+    symbols: BTreeMap<String, Def<Body>>,
     replace: Option<Def<ast::Cond>>,
     kabi: Vec<KabiRule>,
 }
@@ -190,8 +190,8 @@ fn collect(
     Ok(())
 }
 
-fn define<K: std::hash::Hash + Eq, T>(
-    map: &mut HashMap<K, Def<T>>,
+fn define<K: Ord, T>(
+    map: &mut BTreeMap<K, Def<T>>,
     key: K,
     file: u16,
     pos: Pos,
@@ -302,7 +302,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
         }
     }
 
-    let mut types = HashMap::new();
+    let mut types = BTreeMap::new();
     for (tag, def) in &c.types {
         let f = file_name(def.file);
         let cx = Context::new(&f, &c.templates, &files, expand_tags.contains(tag));
@@ -503,10 +503,10 @@ const MAX_EXPANDED_PIECES: usize = 100_000;
 struct Context<'a> {
     /// The file the pieces were written in.
     file: &'a str,
-    templates: &'a HashMap<String, Def<TemplateDef>>,
+    templates: &'a BTreeMap<String, Def<TemplateDef>>,
     files: &'a [String],
     /// Template parameters bound to their arguments.
-    params: HashMap<String, Literal>,
+    params: BTreeMap<String, Literal>,
     /// Whether `expanded` can hold here (the tag is expanded once).
     expanded_ok: bool,
     depth: usize,
@@ -518,7 +518,7 @@ impl<'a> Context<'a> {
     /// A context for a rule's own pieces (no template parameters bound).
     fn new(
         file: &'a str,
-        templates: &'a HashMap<String, Def<TemplateDef>>,
+        templates: &'a BTreeMap<String, Def<TemplateDef>>,
         files: &'a [String],
         expanded_ok: bool,
     ) -> Self {
@@ -526,7 +526,7 @@ impl<'a> Context<'a> {
             file,
             templates,
             files,
-            params: HashMap::new(),
+            params: BTreeMap::new(),
             expanded_ok,
             depth: 0,
             budget: Default::default(),

@@ -5,7 +5,7 @@
 use crate::ast::{Action, Pos};
 use crate::names::AttrClass;
 use gimli::{DwAt, DwTag};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// Where a rule was written: file (index into [`Rules::files`]) and position.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -194,12 +194,12 @@ pub struct Rules {
     pub files: Vec<String>,
     pub settings: Settings,
     /// Tags whose named DIEs are written as references, with their prefix.
-    pub references: HashMap<DwTag, String>,
+    pub references: BTreeMap<DwTag, String>,
     /// Tags expanded once per symbol.
     pub expand_tags: Vec<DwTag>,
     /// When such a DIE may be expanded at all.
     pub expand_when: Option<Cond>,
-    pub types: HashMap<DwTag, Template>,
+    pub types: BTreeMap<DwTag, Template>,
     pub subprogram: Template,
     pub variable: Template,
     /// When kABI `type_string` rules replace strings.
