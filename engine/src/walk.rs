@@ -19,8 +19,12 @@ use ksymrules_grammar::names::{tag_name, AttrClass};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::atomic::{
+    AtomicBool, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 
 /// Deepest nesting of DIEs the walk follows before giving up (malformed
 /// or hostile input; real kernels stay far below).
@@ -346,61 +350,103 @@ fn walk_parallel<C: Consumer>(
         visits: u64,
         deepest: usize,
     }
-    // A batch of units at a time, so that only a batch's digests are
-    // held; each batch's digests are kept while the next batch is walked.
-    let batch = 16 * rayon::current_num_threads();
-    let progress = Steps::new(cfg.progress, cfg.dwarf.main_units);
     let digester = consumer.digester();
+    let build = |ui: usize, jobs: &[Job]| {
+        let mut w = Walker::new(cfg, scans, Some(ui));
+        let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
+        if result.is_ok() {
+            w.check_reentries();
+        }
+        w.map.finish();
+        let digest = result.is_ok().then(|| digester.digest(&w.map));
+        Built {
+            result,
+            crossed: w.crossed,
+            digest,
+            stats: w.map.stats(),
+            warnings: w.warnings,
+            visits: w.visits_made,
+            deepest: w.deepest,
+        }
+    };
+    // Worker threads take the units in order and send what they built;
+    // this thread keeps it in unit order as it comes. Workers stay within
+    // `window` units of the next one to keep, so that few digests wait.
+    let threads = rayon::current_num_threads().max(1);
+    let window = 64 * threads;
+    let next = AtomicUsize::new(0);
+    let kept = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let progress = Steps::new(cfg.progress, cfg.dwarf.main_units);
     let mut walked = 0;
-    let mut ready: Vec<<C::Digester as Digester>::Digest> = Vec::new();
-    for plans in plans.chunks(batch) {
-        let (built, ()) = rayon::join(
-            || {
-                plans
-                    .par_iter()
-                    .map(|(ui, jobs, _)| {
-                        let mut w = Walker::new(cfg, scans, Some(*ui));
-                        let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
-                        if result.is_ok() {
-                            w.check_reentries();
-                        }
-                        w.map.finish();
-                        let digest = result.is_ok().then(|| digester.digest(&w.map));
-                        Built {
-                            result,
-                            crossed: w.crossed,
-                            digest,
-                            stats: w.map.stats(),
-                            warnings: w.warnings,
-                            visits: w.visits_made,
-                            deepest: w.deepest,
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            },
-            || ready.drain(..).for_each(|d| consumer.keep(d)),
-        );
-        if built.iter().any(|b| b.crossed) {
-            return None;
+    // Decided on the way: `Some(None)` when a string reached into another
+    // unit, `Some(Some(Err))` at the first error.
+    let mut outcome = None;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Built<_>)>();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, kept, stop, plans, build) = (&next, &kept, &stop, &plans, &build);
+            scope.spawn(move || {
+                while !stop.load(Relaxed) {
+                    let i = next.fetch_add(1, Relaxed);
+                    let Some((ui, jobs, _)) = plans.get(i) else {
+                        break;
+                    };
+                    while i >= kept.load(Acquire) + window && !stop.load(Relaxed) {
+                        std::thread::sleep(std::time::Duration::from_micros(100));
+                    }
+                    let built = build(*ui, jobs);
+                    if built.crossed {
+                        stop.store(true, Relaxed);
+                    }
+                    if tx.send((i, built)).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        let last = plans.last().map_or(walked, |p| p.0 + 1);
-        progress.advance((last - walked) as u64);
-        walked = last;
-        for (b, (_, _, error)) in built.into_iter().zip(plans) {
-            out.visits += b.visits;
-            out.deepest = out.deepest.max(b.deepest);
-            out.stats = Stats::sum([out.stats, b.stats].into_iter());
-            out.warnings.extend(b.warnings);
-            if let Err(e) = b.result {
-                return Some(Err(e));
-            }
-            ready.extend(b.digest);
-            if let Some(e) = error {
-                return Some(Err(e.clone()));
+        drop(tx);
+        let mut waiting: BTreeMap<usize, Built<_>> = BTreeMap::new();
+        'receive: for (i, built) in rx.iter() {
+            waiting.insert(i, built);
+            let mut expect = kept.load(Relaxed);
+            while let Some(b) = waiting.remove(&expect) {
+                let (ui, _, error) = &plans[expect];
+                expect += 1;
+                kept.store(expect, Release);
+                if b.crossed {
+                    outcome = Some(None);
+                    break 'receive;
+                }
+                out.visits += b.visits;
+                out.deepest = out.deepest.max(b.deepest);
+                out.stats = Stats::sum([out.stats, b.stats].into_iter());
+                out.warnings.extend(b.warnings);
+                if let Err(e) = b.result {
+                    outcome = Some(Some(Err(e)));
+                    break 'receive;
+                }
+                if let Some(d) = b.digest {
+                    consumer.keep(d);
+                }
+                if let Some(e) = error {
+                    outcome = Some(Some(Err(e.clone())));
+                    break 'receive;
+                }
+                progress.advance((ui + 1 - walked) as u64);
+                walked = ui + 1;
             }
         }
+        stop.store(true, Relaxed);
+    });
+    if let Some(o) = outcome {
+        return o;
     }
-    ready.drain(..).for_each(|d| consumer.keep(d));
+    if kept.load(Relaxed) < plans.len() {
+        // Workers stopped: a string reached into another unit.
+        return None;
+    }
     progress.advance((cfg.dwarf.main_units - walked) as u64);
     Some(Ok(()))
 }

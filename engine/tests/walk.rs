@@ -119,3 +119,57 @@ fn real_modules_walk_in_parallel_with_the_same_results() {
     }
     assert!(n >= 4, "only {n} modules in {}", shared.display());
 }
+
+/// The outcome of a run: CRCs and symtypes, or the error.
+fn outcome(obj: &Path, list: &str, sequential: bool) -> Result<(Vec<u32>, String), String> {
+    let rules = ksymrules_grammar::default_rules();
+    let opts = Options {
+        symtypes: true,
+        sequential_walk: sequential,
+        ..Options::default()
+    };
+    let mut syms = Symbols::parse(list);
+    let mut diag = Vec::new();
+    let out = run(&rules, &opts, &mut syms, &[obj], &mut diag).map_err(|e| e.to_string())?;
+    Ok((
+        syms.list.iter().map(|s| s.crc).collect(),
+        out.symtypes.concat(),
+    ))
+}
+
+#[test]
+fn damaged_multi_unit_objects_fail_or_succeed_alike_both_ways() {
+    use object::{Object, ObjectSection};
+    let dir = corpus("golden/multicu/gcc-dwarf5");
+    let list = std::fs::read_to_string(dir.join("symbols")).unwrap();
+    let bytes = std::fs::read(dir.join("input.o")).unwrap();
+    let (start, size) = {
+        let file = object::File::parse(&*bytes).unwrap();
+        let s = file.section_by_name(".debug_info").unwrap();
+        let (a, n) = s.file_range().unwrap();
+        (a as usize, n as usize)
+    };
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("walk-damaged");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let (mut same_errors, mut same_results) = (0, 0);
+    // Every 7th byte of .debug_info, set to 0xff in turn.
+    for at in (0..size).step_by(7) {
+        let mut damaged = bytes.clone();
+        damaged[start + at] = 0xff;
+        let obj = tmp.join(format!("at-{at}.o"));
+        std::fs::write(&obj, &damaged).unwrap();
+        let par = outcome(&obj, &list, false);
+        let seq = outcome(&obj, &list, true);
+        assert_eq!(par, seq, "byte {at} of .debug_info set to 0xff");
+        match par {
+            Ok(_) => same_results += 1,
+            Err(_) => same_errors += 1,
+        }
+        std::fs::remove_file(&obj).unwrap();
+    }
+    // Both kinds of outcome were compared.
+    assert!(
+        same_errors > 0 && same_results > 0,
+        "{same_errors} errors, {same_results} results"
+    );
+}
