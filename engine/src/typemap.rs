@@ -38,8 +38,15 @@ impl Expansion {
     }
 
     fn reference(&mut self, name: &str) {
+        self.reference_parts(&[name]);
+    }
+
+    /// A reference whose name is these pieces, one after the other.
+    fn reference_parts(&mut self, parts: &[&str]) {
         let start = self.text.len() as u32;
-        self.text.push_str(name);
+        for p in parts {
+            self.text.push_str(p);
+        }
         self.refs.push((start, self.text.len() as u32));
     }
 
@@ -372,9 +379,13 @@ pub struct UnitStrings {
     symbols: Vec<(DieId, Expansion)>,
 }
 
-impl Strings<'_> {
-    /// The reference name of an entry, if it is a named type.
-    fn type_name(&self, dies: &DieMap, id: EntryId) -> Option<String> {
+impl<'r> Strings<'r> {
+    /// The reference name of an entry, if it is a named type, in pieces:
+    /// prefix, quote, name, quote.
+    fn type_name_parts<'d>(&self, dies: &'d DieMap, id: EntryId) -> Option<[&'d str; 4]>
+    where
+        'r: 'd,
+    {
         let e = dies.entry(id);
         if !matches!(e.state, State::Complete | State::Unexpanded) {
             return None;
@@ -386,7 +397,12 @@ impl Strings<'_> {
         } else {
             ""
         };
-        Some(format!("{prefix}{q}{fqn}{q}"))
+        Some([prefix, q, fqn, q])
+    }
+
+    /// The reference name of an entry, if it is a named type.
+    fn type_name(&self, dies: &DieMap, id: EntryId) -> Option<String> {
+        self.type_name_parts(dies, id).map(|p| p.concat())
     }
 
     /// An entry's string, with named types as references.
@@ -423,8 +439,8 @@ impl Strings<'_> {
                     let child = dies
                         .resolve(d)
                         .ok_or_else(|| Error::new(format!("no string was built for DIE {d:#x}")))?;
-                    match self.type_name(dies, child) {
-                        Some(name) => out.reference(&name),
+                    match self.type_name_parts(dies, child) {
+                        Some(name) => out.reference_parts(&name),
                         None => stacker::maybe_grow(
                             crate::walk::STACK_RED_ZONE,
                             crate::walk::STACK_GROWTH,

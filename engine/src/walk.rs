@@ -18,9 +18,10 @@ use ksymrules_grammar::model::{Builtin, ChildArm, Cond, Expr, Field, Op, Rules, 
 use ksymrules_grammar::names::{tag_name, AttrClass};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::FxHashSet as HashSet;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::atomic::{
     AtomicBool, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
@@ -98,7 +99,7 @@ impl Walk {
             expand: true,
             first_item: false,
             depth: 0,
-            globals: HashMap::new(),
+            globals: HashMap::default(),
             locals: Vec::new(),
         }
     }
@@ -144,6 +145,8 @@ struct Ctx<'a> {
     expanded: Option<bool>,
     /// The kABI union conventions, once looked at.
     union: Option<UnionStatus>,
+    /// The DIE's qualified name, once read.
+    fqn: Option<Cow<'a, str>>,
 }
 
 /// What becomes of the die maps: each is handed over as soon as its unit
@@ -864,7 +867,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             scans,
             current: home.unwrap_or(0),
             crossed: false,
-            files: HashMap::new(),
+            files: HashMap::default(),
             reentered: Vec::new(),
             visits: FxHashMap::default(),
             visits_made: 0,
@@ -939,6 +942,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             expanded: None,
             union: None,
             own: true,
+            fqn: None,
         };
         self.run_ops(&mut walk, &mut ctx, &template.ops)?;
         self.map.complete(id, State::Symbol);
@@ -1069,6 +1073,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             expanded: None,
             union: None,
             own: true,
+            fqn: None,
         };
         let result = self.run_ops(walk, &mut ctx, &template.ops);
         self.entries.push(ctx.entry);
@@ -1176,7 +1181,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         }
         let keys: HashSet<(DieId, State)> =
             self.reentered.iter().map(|&(d, st, _)| (d, st)).collect();
-        let mut by_key: HashMap<(DieId, State), Vec<EntryId>> = HashMap::new();
+        let mut by_key: HashMap<(DieId, State), Vec<EntryId>> = HashMap::default();
         for (id, e) in self.map.entries.iter().enumerate() {
             let die = self.map.die(id as EntryId);
             if keys.contains(&(die, e.state)) {
@@ -1186,7 +1191,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                     .push(id as EntryId);
             }
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for &(die, state, _) in &self.reentered {
             if !seen.insert((die, state)) {
                 continue;
@@ -1324,6 +1329,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                         expanded: Some(false),
                         union: None,
                         own: false,
+                        fqn: None,
                     };
                     if !self.test(walk, &mut cctx, cond)? {
                         continue;
@@ -1362,8 +1368,14 @@ impl<'a, 'r> Walker<'a, 'r> {
     fn field(&mut self, ctx: &mut Ctx<'a>, f: &Field) -> Result<Val<'a>, Error> {
         Ok(match f {
             Field::Fqn => {
-                // The same every time for one entry: it is named once.
-                let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
+                let fqn = match &ctx.fqn {
+                    Some(f) => f.clone(),
+                    None => {
+                        let f = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
+                        ctx.fqn = Some(f.clone());
+                        f
+                    }
+                };
                 if ctx.own && self.map.fqn(ctx.id).is_none() {
                     self.map.set_fqn(ctx.id, &fqn);
                 }
@@ -1403,6 +1415,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                     expanded: Some(false),
                     union: None,
                     own: false,
+                    fqn: None,
                 };
                 self.field(&mut tctx, inner)?
             }
@@ -1509,6 +1522,10 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     fn test(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, c: &Cond) -> Result<bool, Error> {
         Ok(match c {
+            // Whether a string attribute is there needs no string.
+            Cond::Has(Expr::Field(Field::Attr(at, AttrClass::String))) => {
+                Dwarf::has_string(&ctx.entry, *at)
+            }
             Cond::Has(e) => match self.eval(walk, ctx, e)? {
                 Val::Absent => false,
                 Val::Str(s) => !(matches!(e, Expr::Field(Field::Fqn)) && s.is_empty()),
