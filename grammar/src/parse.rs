@@ -190,11 +190,35 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
 }
 
 fn pos(pair: &Pair<Rule>) -> Pos {
-    let (line, col) = pair.as_span().start_pos().line_col();
-    Pos {
-        line: line as u32,
-        col: col as u32,
+    let span = pair.as_span();
+    line_col(span.get_input(), span.start())
+}
+
+/// The line and column (from 1, columns in characters) of byte `at` of
+/// `input`. pest counts from the start of the input at every call; the
+/// line starts are found once per input instead (per thread).
+fn line_col(input: &str, at: usize) -> Pos {
+    thread_local! {
+        static LINES: std::cell::RefCell<(usize, usize, Vec<usize>)> =
+            const { std::cell::RefCell::new((0, 0, Vec::new())) };
     }
+    LINES.with(|lines| {
+        let mut lines = lines.borrow_mut();
+        let key = (input.as_ptr() as usize, input.len());
+        if (lines.0, lines.1) != key {
+            let starts = std::iter::once(0)
+                .chain(input.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            *lines = (key.0, key.1, starts);
+        }
+        let line = lines.2.partition_point(|&s| s <= at);
+        let start = lines.2[line - 1];
+        let col = input[start..at].chars().count() + 1;
+        Pos {
+            line: line as u32,
+            col: col as u32,
+        }
+    })
 }
 
 fn name(pair: Pair<Rule>) -> Name {
