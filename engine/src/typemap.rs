@@ -60,6 +60,9 @@ impl Expansion {
     }
 }
 
+/// Larger expansion buffers are not kept for the next string.
+const MAX_SCRATCH: usize = 1 << 20;
+
 /// A reference whose name is not (yet) in the type map.
 const UNKNOWN: u32 = u32::MAX;
 
@@ -476,9 +479,24 @@ impl<'r> Strings<'r> {
         if let Some(exp) = self.replacement(name)? {
             return Ok(exp);
         }
-        let mut exp = Expansion::default();
-        self.expand(dies, id, &mut exp, 0)?;
-        Ok(exp)
+        // Built in a buffer kept per thread, then copied once at its size.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Expansion> = std::cell::RefCell::default();
+        }
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            scratch.text.clear();
+            scratch.refs.clear();
+            let built = self.expand(dies, id, &mut scratch, 0);
+            let exp = Expansion {
+                text: scratch.text.as_str().to_owned(),
+                refs: scratch.refs.as_slice().to_vec(),
+            };
+            if scratch.text.capacity() > MAX_SCRATCH {
+                *scratch = Expansion::default();
+            }
+            built.map(|()| exp)
+        })
     }
 
     /// The named entries of a die map to put in the type map, in the order

@@ -485,6 +485,13 @@ struct Job {
     subprogram: bool,
 }
 
+/// An entry to read DIEs into, with room for the attributes of most.
+fn new_entry<'a>() -> Entry<'a> {
+    let mut e = Entry::default();
+    e.attrs.reserve(16);
+    e
+}
+
 /// Whether the first `at` attribute of an abbreviation has a string form;
 /// `None` when only the DIE can tell (`DW_FORM_indirect`).
 fn string_form(abbrev: &gimli::Abbreviation, at: gimli::DwAt) -> Option<bool> {
@@ -993,7 +1000,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             Some(slot) => slot,
             None => {
                 self.check_home(die)?;
-                let mut entry = self.entries.pop().unwrap_or_default();
+                let mut entry = self.entries.pop().unwrap_or_else(new_entry);
                 let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
                 let slot = self.map.slot_for(die, entry.tag());
                 read = Some((ui, entry));
@@ -1037,7 +1044,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             let (ui, entry) = match read.take() {
                 Some(r) => r,
                 None => {
-                    let mut entry = self.entries.pop().unwrap_or_default();
+                    let mut entry = self.entries.pop().unwrap_or_else(new_entry);
                     let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
                     (ui, entry)
                 }
