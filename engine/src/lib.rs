@@ -215,7 +215,7 @@ pub fn process_object_file(
         .as_ref()
         .is_some_and(|c| stable_condition(c, opts.stable));
     let mut tm = typemap::TypeMap::new(rules, replace.then_some(&kabi), opts.dump_types);
-    let (mut walked, result) = walk::walk_object(cfg, syms, &mut tm);
+    let (mut walked, result) = walk::walk_object(cfg, syms, &mut tm, diag);
     lap(diag, "walk and type map");
     if opts.debug {
         let how = match (walked.parallel, walked.crossed) {
@@ -233,14 +233,6 @@ pub fn process_object_file(
     }
     for line in std::mem::take(&mut walked.debug) {
         debug(diag, &line);
-    }
-    if let Some(d) = &walked.dump {
-        let _ = diag.write_all(d.as_bytes());
-        // A walk stopped by an error leaves a line open: end it, so that
-        // the error is a line of its own.
-        if result.is_err() && !d.is_empty() && !d.ends_with('\n') {
-            let _ = diag.write_all(b"\n");
-        }
     }
     result?;
     for w in std::mem::take(&mut walked.warnings) {

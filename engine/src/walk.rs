@@ -41,14 +41,17 @@ pub(crate) const STACK_GROWTH: usize = 8 * 1024 * 1024;
 /// double it at every level.
 const MAX_DUMP: usize = 256 << 20;
 
-/// `--dump-dies` output: the walk as it happens, indented.
+/// `--dump-dies` output: the walk as it happens, indented; handed on after
+/// each symbol (`drain`), so that only one symbol's output is held.
 #[derive(Debug, Default)]
 pub struct Dumper {
-    pub out: String,
+    out: String,
     /// Where the current symbol's output starts.
     symbol_start: usize,
     level: i32,
     pending_break: bool,
+    /// Whether the output handed on so far ends a line (or is empty).
+    line_ended: bool,
 }
 
 impl Dumper {
@@ -71,6 +74,26 @@ impl Dumper {
     fn end_symbol(&mut self) {
         self.out.push('\n');
         self.symbol_start = self.out.len();
+    }
+
+    /// Writes out what the dump holds.
+    fn drain(&mut self, to: &mut dyn std::io::Write) {
+        if self.out.is_empty() {
+            return;
+        }
+        let _ = to.write_all(self.out.as_bytes());
+        self.line_ended = self.out.ends_with('\n');
+        self.out.clear();
+        self.symbol_start = 0;
+    }
+
+    /// Ends the output after an error: a walk stopped by an error leaves a
+    /// line open, and the error must be a line of its own.
+    fn end(&mut self, failed: bool, to: &mut dyn std::io::Write) {
+        self.drain(to);
+        if failed && !self.line_ended {
+            let _ = to.write_all(b"\n");
+        }
     }
 }
 
@@ -177,8 +200,6 @@ pub struct WalkOutput {
     pub warnings: Vec<String>,
     /// `--debug` lines.
     pub debug: Vec<String>,
-    /// `--dump-dies` output.
-    pub dump: Option<String>,
     /// How many times a DIE was described, and the deepest nesting met.
     pub visits: u64,
     pub deepest: usize,
@@ -210,8 +231,9 @@ pub struct WalkConfig<'a, 'r> {
 }
 
 /// Walks an object: finds the DIEs of the listed symbols, builds their
-/// strings and hands the die maps to `consumer`. On error, what was output
-/// before it (the dump, debug lines) is still returned.
+/// strings and hands the die maps to `consumer`; with `cfg.dump`, the
+/// `--dump-dies` output goes to `dump` as the walk goes. On error, what was
+/// output before it (debug lines) is still returned.
 ///
 /// gendwarfksyms walks the units in order with one die map. When no string
 /// built for one unit reaches a DIE of another (as in objects without
@@ -225,6 +247,7 @@ pub fn walk_object<C: Consumer>(
     cfg: WalkConfig<'_, '_>,
     syms: &mut Symbols,
     consumer: &mut C,
+    dump: &mut dyn std::io::Write,
 ) -> (WalkOutput, Result<(), Error>) {
     let mut out = WalkOutput::default();
     let scans = match scan_units(cfg, syms) {
@@ -258,7 +281,11 @@ pub fn walk_object<C: Consumer>(
             let (jobs, error) = planner.plan_unit(syms, ui, scan);
             w.current = ui;
             for job in jobs {
-                w.process_symbol(job)?;
+                let done = w.process_symbol(job);
+                if let Some(d) = &mut w.dump {
+                    d.drain(dump);
+                }
+                done?;
             }
             if let Some(e) = error {
                 return Err(e);
@@ -270,13 +297,15 @@ pub fn walk_object<C: Consumer>(
         Ok(())
     })();
     drop(progress);
+    if let Some(d) = &mut w.dump {
+        d.end(result.is_err(), dump);
+    }
     w.map.finish();
     if result.is_ok() {
         consumer.take_whole(&w.map);
     }
     out.debug.extend(planner.debug.unwrap_or_default());
     out.stats = w.map.stats();
-    out.dump = w.dump.map(|d| d.out);
     out.warnings = w.warnings;
     out.visits = w.visits_made;
     out.deepest = w.deepest;
@@ -869,7 +898,10 @@ impl<'a, 'r> Walker<'a, 'r> {
             rules: cfg.rules,
             map,
             stable: cfg.stable,
-            dump: cfg.dump.then(Dumper::default),
+            dump: cfg.dump.then(|| Dumper {
+                line_ended: true,
+                ..Dumper::default()
+            }),
             warnings: Vec::new(),
             scans,
             current: home.unwrap_or(0),
