@@ -275,3 +275,25 @@ fn a_kabi_string_may_refer_to_a_type_only_kabi_rules_give() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
 }
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    // A large input (the object padded past 64 MiB, sparsely) with stderr
+    // piped, as kbuild runs us: stderr holds what it holds for the small
+    // object, nothing more.
+    let dir = tmp_dir("no-progress");
+    let case = corpus("golden/basic/gcc-dwarf5");
+    let big = dir.join("big.o");
+    std::fs::copy(case.join("input.o"), &big).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&big).unwrap();
+    file.set_len(65 << 20).unwrap();
+    drop(file);
+    let symbols = std::fs::read(case.join("symbols")).unwrap();
+    let small = run(&[case.join("input.o").to_str().unwrap()], &symbols);
+    let large = run(&[big.to_str().unwrap()], &symbols);
+    assert!(small.status.success() && large.status.success());
+    assert_eq!(small.stdout, large.stdout);
+    let small_err = stderr(&small).replace(case.join("input.o").to_str().unwrap(), "OBJ");
+    let large_err = stderr(&large).replace(big.to_str().unwrap(), "OBJ");
+    assert_eq!(small_err, large_err);
+}
