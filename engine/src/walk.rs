@@ -23,9 +23,7 @@ use rustc_hash::FxHashSet as HashSet;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::sync::atomic::{
-    AtomicBool, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
-};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// Deepest nesting of DIEs the walk follows before giving up (malformed
 /// or hostile input; real kernels stay far below).
@@ -401,83 +399,87 @@ fn walk_parallel<C: Consumer>(
             deepest: w.deepest,
         }
     };
-    // Worker threads take the units in order and send what they built;
-    // this thread keeps it in unit order as it comes. Workers stay within
-    // `window` units of the next one to keep, so that few digests wait.
+    // The units go to the thread pool in order, at most `window` beyond
+    // the next one to keep; this thread keeps what comes back in unit
+    // order. (When this thread is itself in the pool, it lends a hand
+    // while it waits, so that even a pool of one makes progress.)
     let threads = rayon::current_num_threads().max(1);
-    let window = 64 * threads;
-    let next = AtomicUsize::new(0);
-    let kept = AtomicUsize::new(0);
+    let window = 8 * threads;
     let stop = AtomicBool::new(false);
     let progress = Steps::new(cfg.progress, cfg.dwarf.main_units);
     let mut walked = 0;
     // Decided on the way: `Some(None)` when a string reached into another
     // unit, `Some(Some(Err))` at the first error.
     let mut outcome = None;
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Built<_>)>();
-        for _ in 0..threads {
-            let tx = tx.clone();
-            let (next, kept, stop, plans, build) = (&next, &kept, &stop, &plans, &build);
-            scope.spawn(move || {
-                while !stop.load(Relaxed) {
-                    let i = next.fetch_add(1, Relaxed);
-                    let Some((ui, jobs, _)) = plans.get(i) else {
-                        break;
-                    };
-                    while i >= kept.load(Acquire) + window && !stop.load(Relaxed) {
-                        std::thread::sleep(std::time::Duration::from_micros(100));
+    // A unit's result, or the panic that stopped it (passed on here).
+    type Sent<D> = (usize, std::thread::Result<Built<D>>);
+    let (tx, rx) = std::sync::mpsc::channel::<Sent<_>>();
+    rayon::in_place_scope_fifo(|scope| {
+        let mut spawned = 0;
+        let mut spawn_upto = |limit: usize| {
+            while spawned < limit.min(plans.len()) {
+                let (i, tx, stop, build) = (spawned, tx.clone(), &stop, &build);
+                let (ui, jobs, _) = &plans[i];
+                scope.spawn_fifo(move |_| {
+                    if !stop.load(Relaxed) {
+                        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            build(*ui, jobs)
+                        }));
+                        let _ = tx.send((i, built));
                     }
-                    let built = build(*ui, jobs);
-                    if built.crossed {
-                        stop.store(true, Relaxed);
-                    }
-                    if tx.send((i, built)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut waiting: BTreeMap<usize, Built<_>> = BTreeMap::new();
-        'receive: for (i, built) in rx.iter() {
-            waiting.insert(i, built);
-            let mut expect = kept.load(Relaxed);
-            while let Some(b) = waiting.remove(&expect) {
-                let (ui, _, error) = &plans[expect];
-                expect += 1;
-                kept.store(expect, Release);
-                if b.crossed {
-                    outcome = Some(None);
-                    break 'receive;
-                }
-                out.visits += b.visits;
-                out.deepest = out.deepest.max(b.deepest);
-                out.stats = Stats::sum([out.stats, b.stats].into_iter());
-                out.warnings.extend(b.warnings);
-                if let Err(e) = b.result {
-                    outcome = Some(Some(Err(e)));
-                    break 'receive;
-                }
-                if let Some(d) = b.digest {
-                    consumer.keep(d);
-                }
-                if let Some(e) = error {
-                    outcome = Some(Some(Err(e.clone())));
-                    break 'receive;
-                }
-                progress.advance((ui + 1 - walked) as u64);
-                walked = ui + 1;
+                });
+                spawned += 1;
             }
+        };
+        spawn_upto(window);
+        let mut waiting: BTreeMap<usize, Built<_>> = BTreeMap::new();
+        'keep: for (expect, (ui, _, error)) in plans.iter().enumerate() {
+            let b = loop {
+                if let Some(b) = waiting.remove(&expect) {
+                    break b;
+                }
+                let got = match rx.try_recv() {
+                    Ok(got) => Some(got),
+                    Err(_) => match rayon::yield_now() {
+                        Some(rayon::Yield::Executed) => None,
+                        _ => rx.recv_timeout(std::time::Duration::from_millis(1)).ok(),
+                    },
+                };
+                if let Some((i, built)) = got {
+                    match built {
+                        Ok(built) => waiting.insert(i, built),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    };
+                }
+            };
+            spawn_upto(expect + 1 + window);
+            if b.crossed {
+                outcome = Some(None);
+                break 'keep;
+            }
+            out.visits += b.visits;
+            out.deepest = out.deepest.max(b.deepest);
+            out.stats = Stats::sum([out.stats, b.stats].into_iter());
+            out.warnings.extend(b.warnings);
+            if let Err(e) = b.result {
+                outcome = Some(Some(Err(e)));
+                break 'keep;
+            }
+            if let Some(d) = b.digest {
+                consumer.keep(d);
+            }
+            if let Some(e) = error {
+                outcome = Some(Some(Err(e.clone())));
+                break 'keep;
+            }
+            progress.advance((ui + 1 - walked) as u64);
+            walked = ui + 1;
         }
+        // Units spawned but not yet begun need not be walked.
         stop.store(true, Relaxed);
     });
     if let Some(o) = outcome {
         return o;
-    }
-    if kept.load(Relaxed) < plans.len() {
-        // Workers stopped: a string reached into another unit.
-        return None;
     }
     progress.advance((cfg.dwarf.main_units - walked) as u64);
     Some(Ok(()))
