@@ -35,7 +35,7 @@ for t in "${targets[@]}"; do
 	RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" "$seeds/$t" ../fuzz/regressions/"$t" -- \
 		-max_total_time="$secs" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 2>&1 |
 		grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|thread .* panicked|Test unit written|artifact_prefix)' || true
-	if ls "artifacts/$t"/crash-* "artifacts/$t"/timeout-* "artifacts/$t"/oom-* >/dev/null 2>&1; then
+	if [ -n "$(find "artifacts/$t" \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) 2>/dev/null | head -n 1)" ]; then
 		echo "fuzz $t: findings in fuzz/artifacts/$t" >&2
 		exit 1
 	fi
