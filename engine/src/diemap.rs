@@ -88,6 +88,8 @@ pub struct DieMap {
     index: FxHashMap<DieId, SlotId>,
     /// Slots by offset, for a map that covers one unit (see `for_unit`).
     dense: Option<Dense>,
+    /// The memory of `dense` once the map is finished, for reuse.
+    dense_spare: Vec<u32>,
     /// The newest symbol entry of each DIE (kept after `finish`).
     symbols: FxHashMap<DieId, EntryId>,
     /// The text of every fragment and name.
@@ -120,18 +122,39 @@ impl DieMap {
 
     /// A die map for the DIEs of one unit, `start..end`, sized for about
     /// `dies` of them. Its slots are found by offset, without hashing;
-    /// DIEs outside the unit must not be given slots.
+    /// DIEs outside the unit must not be given slots. The memory of the
+    /// last map this thread recycled is reused.
     pub fn for_unit(start: u64, end: u64, dies: usize) -> Self {
-        DieMap {
-            entries: Vec::with_capacity(dies),
-            slots: Vec::with_capacity(dies),
-            frags: Vec::with_capacity(dies * 4),
-            dense: Some(Dense {
-                start,
-                slots: vec![0; (end - start) as usize],
-            }),
-            ..DieMap::default()
+        let mut m = RECYCLED.with(|r| r.borrow_mut().take()).unwrap_or_default();
+        m.entries.reserve(dies);
+        m.slots.reserve(dies);
+        m.frags.reserve(dies * 4);
+        let mut slots = std::mem::take(&mut m.dense_spare);
+        slots.resize((end - start) as usize, 0);
+        m.dense = Some(Dense { start, slots });
+        m
+    }
+
+    /// Empties the map and keeps its memory for this thread's next
+    /// `for_unit` (unless it grew very large).
+    pub fn recycle(mut self) {
+        const KEEP: usize = 64 << 20;
+        if self.text.capacity() > KEEP || self.frags.capacity() * 12 > KEEP {
+            return;
         }
+        self.entries.clear();
+        self.slots.clear();
+        self.index.clear();
+        if let Some(d) = self.dense.take() {
+            self.dense_spare = d.slots;
+        }
+        self.dense_spare.clear();
+        self.symbols.clear();
+        self.text.clear();
+        self.frags.clear();
+        self.building.clear();
+        self.generation = 0;
+        RECYCLED.with(|r| *r.borrow_mut() = Some(self));
     }
 
     /// Whether `die` may be given a slot (a unit's map takes only its own).
@@ -145,7 +168,9 @@ impl DieMap {
     /// Drops what is only needed while strings are built: DIEs are no
     /// longer looked up, except symbols (`symbol_entry`).
     pub fn finish(&mut self) {
-        self.dense = None;
+        if let Some(d) = self.dense.take() {
+            self.dense_spare = d.slots;
+        }
         self.index = FxHashMap::default();
         self.spare = Vec::new();
     }
@@ -378,6 +403,11 @@ impl DieMap {
         self.get_slot(slot, State::Complete)
             .or_else(|| self.get_slot(slot, State::Unexpanded))
     }
+}
+
+thread_local! {
+    /// A map emptied by `recycle`, for this thread's next unit.
+    static RECYCLED: std::cell::RefCell<Option<DieMap>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Sizes of die maps, for `--debug`.

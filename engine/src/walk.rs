@@ -389,11 +389,13 @@ fn walk_parallel<C: Consumer>(
         }
         w.map.finish();
         let digest = result.is_ok().then(|| digester.digest(&w.map));
+        let stats = w.map.stats();
+        std::mem::take(&mut w.map).recycle();
         Built {
             result,
             crossed: w.crossed,
             digest,
-            stats: w.map.stats(),
+            stats,
             warnings: w.warnings,
             visits: w.visits_made,
             deepest: w.deepest,
