@@ -60,8 +60,15 @@ impl<'a> Dwarf<'a> {
             RunTimeEndian::Big
         };
         let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'a>, Error> {
+            // Location and range lists are never read: not relocating them
+            // saves most of the relocation work on a module.
             let data = match id {
-                gimli::SectionId::DebugTypes => None,
+                gimli::SectionId::DebugTypes
+                | gimli::SectionId::DebugLoc
+                | gimli::SectionId::DebugLocLists
+                | gimli::SectionId::DebugRanges
+                | gimli::SectionId::DebugRngLists
+                | gimli::SectionId::DebugAranges => None,
                 _ => obj.debug_section(id.name()).map_err(Error::from)?,
             };
             Ok(EndianSlice::new(data.unwrap_or(&[]), endian))
