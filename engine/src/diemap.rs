@@ -142,12 +142,9 @@ impl DieMap {
         if self.text.capacity() > KEEP || self.frags.capacity() * 12 > KEEP {
             return;
         }
+        self.finish();
         self.entries.clear();
         self.slots.clear();
-        self.index.clear();
-        if let Some(d) = self.dense.take() {
-            self.dense_spare = d.slots;
-        }
         self.dense_spare.clear();
         self.symbols.clear();
         self.text.clear();

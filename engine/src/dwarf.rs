@@ -222,18 +222,6 @@ impl<'a> Dwarf<'a> {
         Ok(ui)
     }
 
-    /// The tag of the DIE at `die`, read from its abbreviation alone.
-    pub fn tag(&self, die: DieId) -> Result<(usize, DwTag), Error> {
-        let ui = self.unit_index(die)?;
-        let u = &self.units[ui];
-        let off = UnitOffset((die - u.start) as usize);
-        let mut raw = u.unit.entries_raw(Some(off)).map_err(dwarf_err)?;
-        match raw.read_abbreviation().map_err(dwarf_err)? {
-            Some(abbrev) => Ok((ui, abbrev.tag())),
-            None => Err(Error::new(format!("no DIE at {die:#x} (a null entry)"))),
-        }
-    }
-
     /// The unit's root DIE.
     pub fn unit_root(&self, ui: usize) -> DieId {
         let u = &self.units[ui];
