@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# ksymrules benchmark: wall time, CPU time and peak RSS per input, a bare gimli
-# pass over the same file (the floor), and seconds per MB of .debug_info and
-# per export, inputs ordered by size.
+# ksymrules benchmark, in two parts.
 #
-#   bench/run.sh            the golden-ko modules (../shared/golden-ko)
+# The kbuild workload (bench/small.py): one process per small object, as
+# kbuild runs it, over every golden-kbuild object and every object of the
+# golden corpus: per-object wall and CPU time of ksymrules and of a floor
+# program that only maps the object and reads its symbol table and unit
+# headers (engine/examples/small_floor.rs), and their sums. With
+# KSYMRULES_ORACLE=/path/to/gendwarfksyms (tests/oracle/build.sh builds
+# one), gendwarfksyms is run alternately with them and compared.
+#
+# Big inputs: wall time, CPU time and peak RSS per input, a bare gimli pass
+# over the same file (the floor), and seconds per MB of .debug_info and per
+# export, inputs ordered by size.
+#
+#   bench/run.sh            the kbuild workload, and the golden-ko modules
 #   bench/run.sh --fetch    also sunrpc.ko and vmlinux of Debian's 6.1 cloud
 #                           kernel: downloads linux-image-<release>-cloud-amd64-dbg
 #                           (about 280 MB) with `apt-get download` into
@@ -23,9 +33,17 @@ release=${KSYMRULES_BENCH_RELEASE:-6.1.0-56}
 cache=${KSYMRULES_BENCH_CACHE:-$HOME/.cache/ksymrules-bench}
 shared=${KSYMRULES_SHARED:-../shared}
 
-cargo build --release -q -p ksymrules -p ksymrules-engine --example bare_pass
+cargo build --release -q -p ksymrules -p ksymrules-engine --example bare_pass --example small_floor
 bin=target/release/ksymrules
 bare=target/release/examples/bare_pass
+
+echo "== kbuild workload: one process per object (bench/small.py)"
+oracle=()
+[ -n "${KSYMRULES_ORACLE:-}" ] && oracle=(--oracle "$KSYMRULES_ORACLE")
+python3 bench/small.py --runs "${SMALL_RUNS:-5}" "${oracle[@]}" "$bin" target/release/examples/small_floor \
+	"$shared"/golden-kbuild/*/ corpus/golden/*/*/
+echo
+echo "== big inputs"
 
 inputs=() # "name|object|symbol-list"
 for d in "$shared"/golden-ko/*/; do

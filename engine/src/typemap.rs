@@ -444,11 +444,9 @@ impl<'r> Strings<'r> {
                         .ok_or_else(|| Error::new(format!("no string was built for DIE {d:#x}")))?;
                     match self.type_name_parts(dies, child) {
                         Some(name) => out.reference_parts(&name),
-                        None => stacker::maybe_grow(
-                            crate::walk::STACK_RED_ZONE,
-                            crate::walk::STACK_GROWTH,
-                            || self.expand(dies, child, out, depth + 1),
-                        )?,
+                        None => {
+                            crate::walk::deep(depth, || self.expand(dies, child, out, depth + 1))?
+                        }
                     }
                 }
             }

@@ -31,8 +31,25 @@ const MAX_DEPTH: usize = 2000;
 
 /// Stack kept free before recursing, and how much more to get when less
 /// is left.
-pub(crate) const STACK_RED_ZONE: usize = 256 * 1024;
-pub(crate) const STACK_GROWTH: usize = 8 * 1024 * 1024;
+const STACK_RED_ZONE: usize = 256 * 1024;
+const STACK_GROWTH: usize = 8 * 1024 * 1024;
+
+/// Nesting the walk and the type map recurse to without looking at the
+/// stack: a few KB a level, far below any thread's stack. (The first look
+/// costs a read of /proc/self/maps on the main thread, which most small
+/// objects never need.)
+const SHALLOW: usize = 32;
+
+/// Runs `f`, `depth` levels deep in a recursion, on a stack with room for
+/// it: grown when little is left.
+#[inline]
+pub(crate) fn deep<R>(depth: usize, f: impl FnOnce() -> R) -> R {
+    if depth < SHALLOW {
+        f()
+    } else {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, f)
+    }
+}
 
 /// Most `--dump-dies` output for one symbol: replays repeat cached
 /// strings, so unnamed types that each use the previous one twice would
@@ -1015,9 +1032,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         let locals = walk.locals.len();
         // Real kernels nest a few hundred deep; grow the stack as needed
         // whatever thread the engine runs on.
-        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || {
-            self.process_type_inner(walk, parent, die)
-        });
+        let result = deep(walk.depth, || self.process_type_inner(walk, parent, die));
         walk.locals.truncate(locals);
         walk.depth -= 1;
         result

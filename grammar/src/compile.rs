@@ -785,12 +785,8 @@ impl<'a> Context<'a> {
                                 ))
                             }
                         };
-                        let glob = globset::Glob::new(&pattern)
+                        let g = Glob::new(&pattern)
                             .map_err(|e| self.err(r.pos(), format!("bad glob: {e}")))?;
-                        let g = Glob {
-                            pattern,
-                            matcher: glob.compile_matcher(),
-                        };
                         if *op == ast::CmpOp::Match {
                             Cond::Match(lhs, g)
                         } else {

@@ -9,6 +9,7 @@
 //! the engine interprets.
 
 pub mod ast;
+pub mod codegen;
 pub mod compile;
 pub mod model;
 pub mod names;
@@ -17,6 +18,10 @@ pub mod print;
 
 pub use compile::{FsLoader, Loader};
 pub use model::Rules;
+
+/// For the code [`codegen`] writes.
+#[doc(hidden)]
+pub use gimli;
 
 /// The rules-language version this build reads (the `ksymrules N` header).
 pub const RULES_VERSION: u32 = 1;

@@ -130,16 +130,56 @@ pub enum Cond {
     NoMatch(Expr, Glob),
 }
 
-/// A compiled glob pattern (`*`, `?`, `[...]`).
-#[derive(Clone, Debug)]
+/// A compiled glob pattern (`*`, `?`, `[...]`, `{a,b}`), as globset reads
+/// it (`*` matches `/` too). The common shapes, a literal with one `*` at
+/// its start or end, are matched without a regular expression.
+#[derive(Clone)]
 pub struct Glob {
     pub pattern: String,
-    pub matcher: globset::GlobMatcher,
+    how: GlobMatch,
+}
+
+#[derive(Clone)]
+enum GlobMatch {
+    Exact,
+    /// `text*`
+    Prefix(String),
+    /// `*text`
+    Suffix(String),
+    Matcher(globset::GlobMatcher),
 }
 
 impl Glob {
+    pub fn new(pattern: &str) -> Result<Glob, globset::Error> {
+        let plain = |s: &str| !s.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        let how = if plain(pattern) {
+            GlobMatch::Exact
+        } else if let Some(p) = pattern.strip_suffix('*').filter(|p| plain(p)) {
+            GlobMatch::Prefix(p.to_string())
+        } else if let Some(s) = pattern.strip_prefix('*').filter(|s| plain(s)) {
+            GlobMatch::Suffix(s.to_string())
+        } else {
+            GlobMatch::Matcher(globset::Glob::new(pattern)?.compile_matcher())
+        };
+        Ok(Glob {
+            pattern: pattern.to_string(),
+            how,
+        })
+    }
+
     pub fn is_match(&self, s: &str) -> bool {
-        self.matcher.is_match(s)
+        match &self.how {
+            GlobMatch::Exact => s == self.pattern,
+            GlobMatch::Prefix(p) => s.starts_with(p.as_str()),
+            GlobMatch::Suffix(x) => s.ends_with(x.as_str()),
+            GlobMatch::Matcher(m) => m.is_match(s),
+        }
+    }
+}
+
+impl std::fmt::Debug for Glob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Glob({:?})", self.pattern)
     }
 }
 

@@ -6,6 +6,8 @@
 //! stdout gets `#SYMVER <name> 0x<crc>` per listed symbol, in the order of
 //! the list; warnings, errors and dumps go to stderr.
 
+mod default_rules;
+
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ksymrules_engine::symbols::SymState;
@@ -65,8 +67,10 @@ struct Cli {
     objects: Vec<PathBuf>,
 }
 
-/// Stack for the walk: deep but bounded recursion over type graphs.
-const WORKER_STACK: usize = 512 << 20;
+/// Inputs smaller than this (all objects together) are versioned on the
+/// main thread alone: a thread pool costs more than it gives on them. Most
+/// objects kbuild hands us are a few hundred KB.
+const SMALL_INPUT: u64 = 4 << 20;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -84,26 +88,43 @@ fn main() -> ExitCode {
         print!("{}", ksymrules_grammar::DEFAULT_RULES);
         return ExitCode::SUCCESS;
     }
-    let worker = std::thread::Builder::new()
-        .stack_size(WORKER_STACK)
-        .spawn(move || run(cli));
-    match worker.map(|h| h.join()) {
-        Ok(Ok(Ok(()))) => ExitCode::SUCCESS,
-        Ok(Ok(Err(msg))) => {
+    if input_size(&cli.objects) < SMALL_INPUT {
+        // A pool of one: this thread. Whatever the engine runs "in
+        // parallel" runs here, and no thread is started.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .use_current_thread()
+            .build_global();
+    }
+    // The walk grows its own stack where it recurses (stacker), so the
+    // main thread's is enough.
+    match std::panic::catch_unwind(move || run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::FAILURE
         }
-        Ok(Err(_)) | Err(_) => {
+        Err(_) => {
             eprintln!("error: internal error (this is a bug in ksymrules; please report it)");
             ExitCode::FAILURE
         }
     }
 }
 
+/// The objects' total size (those that cannot be read count as 0: opening
+/// them reports the error).
+fn input_size(objects: &[PathBuf]) -> u64 {
+    objects
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     let mut rules = match &cli.rules {
         Some(path) => ksymrules_grammar::load_file(path).map_err(|e| e.to_string())?,
-        None => ksymrules_grammar::default_rules(),
+        None => default_rules::rules(),
     };
     for path in &cli.kabi {
         let extra = ksymrules_grammar::load_kabi_file(path).map_err(|e| e.to_string())?;
@@ -169,11 +190,7 @@ fn progress_bar(objects: &[PathBuf]) -> Option<Arc<dyn Progress>> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let size: u64 = objects
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum();
+    let size = input_size(objects);
     (size >= LARGE_INPUT).then(|| Arc::new(Bar(Mutex::new(None))) as Arc<dyn Progress>)
 }
 
