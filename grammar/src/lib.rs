@@ -11,6 +11,7 @@
 pub mod ast;
 pub mod codegen;
 pub mod compile;
+mod fold;
 pub mod model;
 pub mod names;
 pub mod parse;

@@ -130,6 +130,8 @@ fn run(cli: Cli) -> Result<(), String> {
         let extra = ksymrules_grammar::load_kabi_file(path).map_err(|e| e.to_string())?;
         rules.kabi.extend(extra);
     }
+    // What `stable` decides is decided once, not at every DIE.
+    let rules = rules.specialize(cli.stable);
 
     let mut input = Vec::new();
     std::io::stdin()
