@@ -308,8 +308,9 @@ fn memory_use() -> String {
             .map_or_else(|| "?".to_string(), |kb| (kb >> 10).to_string())
     };
     format!(
-        ", {} MB resident, at most {} MB",
+        ", {} MB resident ({} MB of them mapped files), at most {} MB",
         field("VmRSS:"),
+        field("RssFile:"),
         field("VmHWM:")
     )
 }

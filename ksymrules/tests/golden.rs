@@ -3,7 +3,8 @@
 //!
 //! Case families and ids:
 //! - `golden/<case>/<variant>`: the vendored corpus in `corpus/golden/` (never skipped);
-//! - `golden-ko/<module>`, `golden-kbuild/<object>`: in the shared directory
+//! - `golden-ko/<module>`, `golden-kbuild/<object>`, `golden-rust/<object>`
+//!   (Linux 7.3's Rust objects as kbuild built them): in the shared directory
 //!   (`$KSYMRULES_SHARED`, else `<workspace>/../shared`); skipped with a loud
 //!   message when absent, unless `CI` is set, where their absence is a failure;
 //! - any of the above with `:stable` appended, for cases that have `expected/stable/`
@@ -38,7 +39,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const KNOWN_FAILURES: &str = "corpus/known-failures.txt";
-const SHARED_FAMILIES: [&str; 2] = ["golden-ko", "golden-kbuild"];
+const SHARED_FAMILIES: [&str; 3] = ["golden-ko", "golden-kbuild", "golden-rust"];
 /// How many characters of a line a diff hint shows.
 const SHOW: usize = 300;
 const MISSING_SYMBOL: &str = "no information for symbol ";
