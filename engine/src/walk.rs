@@ -619,6 +619,14 @@ pub fn scan_unit(
     let main = u.main;
     // Only abbreviations are read, and attributes only where needed.
     let malformed = |e: gimli::Error| Error::new(format!("malformed DWARF: {e}"));
+    if u.end - u.start > u64::from(u32::MAX) {
+        // Offsets in a unit are kept in 32 bits (`UnitNames::scoped`).
+        return Err(Error::new(format!(
+            "a unit of {} bytes at {:#x}: units larger than 4 GiB are not supported",
+            u.end - u.start,
+            u.start
+        )));
+    }
     let mut raw = u.unit.entries_raw(None).map_err(malformed)?;
     let mut entry = Entry::default();
     // Per depth: the prefix this DIE passes to its children, and whether
@@ -690,7 +698,7 @@ pub fn scan_unit(
             };
             match parent {
                 Some(p) if scope || name.is_some() => {
-                    names.scoped.push((id, p));
+                    names.scoped.push(((id - u.start) as u32, p));
                     if scope {
                         let inner =
                             name.map_or(Cow::Borrowed("<anonymous>"), String::from_utf8_lossy);
@@ -711,6 +719,9 @@ pub fn scan_unit(
         }
         stack.push((passes, visible && scope));
     }
+    // Kept for the whole walk, for every unit.
+    out.names.scoped.shrink_to_fit();
+    out.names.scopes.shrink_to_fit();
     Ok(out)
 }
 
@@ -954,7 +965,8 @@ impl<'a, 'r> Walker<'a, 'r> {
         };
         let name = String::from_utf8_lossy(name);
         let names = &self.scans[ui].names;
-        Ok(match names.scoped.binary_search_by_key(&die, |&(d, _)| d) {
+        let offset = (die - u.start) as u32;
+        Ok(match names.scoped.binary_search_by_key(&offset, |&(d, _)| d) {
             Ok(i) => Cow::Owned(format!(
                 "{}::{}",
                 names.scopes[names.scoped[i].1 as usize], name
@@ -1722,8 +1734,9 @@ fn unexpanded_is_pure(ops: &[Op], stable: bool) -> bool {
 pub struct UnitNames {
     /// Prefixes passed on by namespaces, classes and structures.
     scopes: Vec<String>,
-    /// Their direct children: (DIE, scope), by offset.
-    scoped: Vec<(DieId, u32)>,
+    /// Their direct children that have names: (offset in the unit,
+    /// scope), by offset. (Millions in a vmlinux: 8 bytes each.)
+    scoped: Vec<(u32, u32)>,
 }
 
 #[cfg(test)]
