@@ -37,7 +37,14 @@ pub struct Dwarf<'a> {
     /// Type signature -> the type's DIE, when type units are followed.
     signatures: HashMap<u64, DieId>,
     follow_type_units: bool,
+    obj: &'a ObjectFile,
+    /// Whether `.debug_info` is large enough for `release_unit` to matter.
+    releases: bool,
 }
+
+/// `.debug_info` from this size on has its units' pages released after
+/// each pass over them (see `Dwarf::release_unit`).
+const RELEASE_FROM: usize = 32 << 20;
 
 /// DIE ids carry their section in the bits above this: 0 for
 /// `.debug_info`, then one number per type-unit section.
@@ -78,6 +85,8 @@ impl<'a> Dwarf<'a> {
             main_units: 0,
             signatures: HashMap::new(),
             follow_type_units,
+            obj,
+            releases: false,
             dwarf,
         };
         // The headers in order; the units (abbreviations, line tables) on
@@ -107,6 +116,12 @@ impl<'a> Dwarf<'a> {
             return Err(e);
         }
         this.main_units = this.units.len();
+        this.releases = this.info().len() >= RELEASE_FROM;
+        if this.releases {
+            // Reading each unit's root entry brought in the pages around
+            // it too (fault-around): about 64 KB a unit.
+            obj.release(this.info());
+        }
         if this.units.is_empty() {
             return Err(Error::new(
                 "no debugging information (no .debug_info units)",
@@ -280,6 +295,26 @@ impl<'a> Dwarf<'a> {
     /// attribute is missing or cannot be followed (type-unit signatures,
     /// unless type units are followed). When they are, a skeleton
     /// declaration that only carries a signature stands for its type.
+    /// `.debug_info` proper.
+    fn info(&self) -> &'a [u8] {
+        use gimli::Section;
+        self.dwarf.debug_info.reader().slice()
+    }
+
+    /// Says that a pass over unit `ui` is done (the scan, or its walk): on
+    /// a large object, its bytes leave the resident memory until they are
+    /// read again (see `ObjectFile::release`). Units are read in passes, a
+    /// few at a time, so a vmlinux need not keep all of `.debug_info`
+    /// resident at once.
+    pub fn release_unit(&self, ui: usize) {
+        let Some(u) = self.units.get(ui).filter(|u| u.main && self.releases) else {
+            return;
+        };
+        if let Some(bytes) = self.info().get(u.start as usize..u.end as usize) {
+            self.obj.release(bytes);
+        }
+    }
+
     pub fn reference(
         &self,
         ui: usize,

@@ -470,6 +470,31 @@ impl ObjectFile {
     /// Any section's contents by exact name (the first such section in
     /// header order), decompressed if needed but never relocated. `SHT_NOBITS`
     /// sections give an empty slice.
+    /// Drops the pages of `data`, a part of this object's file mapping,
+    /// from the process's resident memory: a pass over it is done, and it
+    /// is not read again soon. They come back from the page cache if it is
+    /// read again, so `data` and anything borrowed from it stay valid.
+    /// Anything outside the mapping (relocated or decompressed copies, an
+    /// object read into memory) is left alone.
+    pub fn release(&self, data: &[u8]) {
+        let Backing::Map(map) = &self.data else {
+            return;
+        };
+        let Some(offset) = (data.as_ptr() as usize).checked_sub(map.as_ptr() as usize) else {
+            return;
+        };
+        if data.is_empty() || offset + data.len() > map.len() {
+            return;
+        }
+        // SAFETY: `Mmap::map` maps the file shared and read-only, so the
+        // pages dropped are read again from the file when touched (not
+        // zero-filled as in a private anonymous mapping): what borrows
+        // them sees the same bytes.
+        let _ = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, data.len())
+        };
+    }
+
     pub fn section_data(&self, name: &str) -> Result<Option<&[u8]>, ElfError> {
         match self.sections.iter().position(|s| s.name == name.as_bytes()) {
             Some(index) => self.contents(index).map(Some),

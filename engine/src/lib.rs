@@ -186,6 +186,7 @@ pub fn process_object_file(
             warn(diag, file, &w);
         }
     }
+    lap(diag, "reading symbols");
     let mut kabi = stable::Kabi::from_rules(&rules.kabi)?;
     if opts.stable {
         if let Some(data) = obj.section_data(KABI_SECTION)? {

@@ -359,7 +359,11 @@ fn scan_units(cfg: WalkConfig<'_, '_>, syms: &Symbols) -> Result<Vec<UnitScan>, 
     let prefix = cfg.rules.settings.symbol_pointer_prefix.as_str();
     let scans: Vec<Result<UnitScan, Error>> = (0..cfg.dwarf.units.len())
         .into_par_iter()
-        .map(|ui| scan_unit(cfg.dwarf, ui, syms, prefix))
+        .map(|ui| {
+            let scan = scan_unit(cfg.dwarf, ui, syms, prefix);
+            cfg.dwarf.release_unit(ui);
+            scan
+        })
         .collect();
     scans.into_iter().collect()
 }
@@ -405,6 +409,7 @@ fn walk_parallel<C: Consumer>(
             w.check_reentries();
         }
         w.map.finish();
+        cfg.dwarf.release_unit(ui);
         let digest = result.is_ok().then(|| digester.digest(&w.map));
         let stats = w.map.stats();
         std::mem::take(&mut w.map).recycle();
@@ -966,13 +971,15 @@ impl<'a, 'r> Walker<'a, 'r> {
         let name = String::from_utf8_lossy(name);
         let names = &self.scans[ui].names;
         let offset = (die - u.start) as u32;
-        Ok(match names.scoped.binary_search_by_key(&offset, |&(d, _)| d) {
-            Ok(i) => Cow::Owned(format!(
-                "{}::{}",
-                names.scopes[names.scoped[i].1 as usize], name
-            )),
-            Err(_) => name,
-        })
+        Ok(
+            match names.scoped.binary_search_by_key(&offset, |&(d, _)| d) {
+                Ok(i) => Cow::Owned(format!(
+                    "{}::{}",
+                    names.scopes[names.scoped[i].1 as usize], name
+                )),
+                Err(_) => name,
+            },
+        )
     }
 
     /// Notes a DIE this walker's map cannot take (outside its unit).
