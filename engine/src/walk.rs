@@ -185,6 +185,9 @@ struct Ctx<'a> {
     union: Option<UnionStatus>,
     /// The DIE's qualified name, once read.
     fqn: Option<Cow<'a, str>>,
+    /// The last reference attribute read and where it leads (rules test
+    /// `has(type)` and then print `type`).
+    last_ref: Option<(gimli::DwAt, Option<DieId>)>,
 }
 
 /// What becomes of the die maps: each is handed over as soon as its unit
@@ -1022,6 +1025,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             union: None,
             own: true,
             fqn: None,
+            last_ref: None,
         };
         self.run_ops(&mut walk, &mut ctx, &template.ops)?;
         self.map.complete(id, State::Symbol);
@@ -1151,6 +1155,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             union: None,
             own: true,
             fqn: None,
+            last_ref: None,
         };
         let result = self.run_ops(walk, &mut ctx, &template.ops);
         self.entries.push(ctx.entry);
@@ -1407,6 +1412,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                         union: None,
                         own: false,
                         fqn: None,
+                        last_ref: None,
                     };
                     if !self.test(walk, &mut cctx, cond)? {
                         continue;
@@ -1493,6 +1499,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                     union: None,
                     own: false,
                     fqn: None,
+                    last_ref: None,
                 };
                 self.field(&mut tctx, inner)?
             }
@@ -1514,7 +1521,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                         Some(s) => Val::Str(String::from_utf8_lossy(s)),
                         None => Val::Absent,
                     },
-                    AttrClass::Reference => match self.dwarf.reference(ctx.ui, &ctx.entry, at)? {
+                    AttrClass::Reference => match self.reference(ctx, at)? {
                         Some(d) => Val::Die(d),
                         None => Val::Absent,
                     },
@@ -1525,6 +1532,18 @@ impl<'a, 'r> Walker<'a, 'r> {
                 }
             }
         })
+    }
+
+    /// Where a reference attribute of the context's DIE leads.
+    fn reference(&self, ctx: &mut Ctx<'a>, at: gimli::DwAt) -> Result<Option<DieId>, Error> {
+        if let Some((last, target)) = ctx.last_ref {
+            if last == at {
+                return Ok(target);
+            }
+        }
+        let target = self.dwarf.reference(ctx.ui, &ctx.entry, at)?;
+        ctx.last_ref = Some((at, target));
+        Ok(target)
     }
 
     /// The path of a file of a unit's line table, cached as gendwarfksyms
@@ -1602,6 +1621,15 @@ impl<'a, 'r> Walker<'a, 'r> {
             // Whether a string attribute is there needs no string.
             Cond::Has(Expr::Field(Field::Attr(at, AttrClass::String))) => {
                 Dwarf::has_string(&ctx.entry, *at)
+            }
+            Cond::Has(Expr::Field(Field::Attr(at, AttrClass::Constant))) => {
+                Dwarf::constant(&ctx.entry, *at).is_some()
+            }
+            Cond::Has(Expr::Field(Field::Attr(at, AttrClass::Flag))) => {
+                Dwarf::flag(&ctx.entry, *at)
+            }
+            Cond::Has(Expr::Field(Field::Attr(at, AttrClass::Reference))) => {
+                self.reference(ctx, *at)?.is_some()
             }
             Cond::Has(e) => match self.eval(walk, ctx, e)? {
                 Val::Absent => false,
