@@ -6,66 +6,16 @@
 //! stdout gets `#SYMVER <name> 0x<crc>` per listed symbol, in the order of
 //! the list; warnings, errors and dumps go to stderr.
 
-mod default_rules;
-
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ksymrules::cli::Cli;
+use ksymrules::default_rules;
 use ksymrules_engine::symbols::SymState;
 use ksymrules_engine::{Options, Progress, Symbols};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "ksymrules",
-    version,
-    about = "Linux kernel symbol versions from DWARF, with the type-string format in a rules file",
-    long_about = "Reads a list of symbol names on stdin and the DWARF of the objects given, \
-                  and prints `#SYMVER <name> 0x<crc>` for each symbol, as gendwarfksyms does. \
-                  What goes into the type strings is decided by a rules file: the embedded \
-                  default reproduces gendwarfksyms (see --print-rules)."
-)]
-struct Cli {
-    /// Print debugging information
-    #[arg(short = 'd', long)]
-    debug: bool,
-    /// Print the type strings as they are built (stderr)
-    #[arg(long)]
-    dump_dies: bool,
-    /// Same as --dump-dies
-    #[arg(long)]
-    dump_die_map: bool,
-    /// Print type-map entries as they are added or replaced (stderr)
-    #[arg(long)]
-    dump_types: bool,
-    /// Print each symbol's fully expanded type string (stderr)
-    #[arg(long)]
-    dump_versions: bool,
-    /// Support kABI stability features
-    #[arg(short = 's', long)]
-    stable: bool,
-    /// Write a symtypes file
-    #[arg(short = 'T', long = "symtypes", value_name = "FILE")]
-    symtypes: Option<PathBuf>,
-    /// Use these rules instead of the embedded default
-    #[arg(long, value_name = "FILE")]
-    rules: Option<PathBuf>,
-    /// Add the kABI rules of this file (`kabi` statements; see docs/kabi.md)
-    #[arg(long, value_name = "FILE")]
-    kabi: Vec<PathBuf>,
-    /// Print the embedded default rules and exit
-    #[arg(long)]
-    print_rules: bool,
-    /// Walk the units one after the other (the parallel walk gives the same
-    /// results; for comparing both and for benchmarks)
-    #[arg(long, hide = true)]
-    walk_in_order: bool,
-    /// The objects to read (ELF, with DWARF)
-    #[arg(value_name = "OBJECT", required_unless_present = "print_rules")]
-    objects: Vec<PathBuf>,
-}
 
 /// Inputs smaller than this (all objects together) are versioned on the
 /// main thread alone: a thread pool costs more than it gives on them. Most
@@ -230,22 +180,21 @@ impl Progress for Bar {
     }
 }
 
-/// Writes `data` to a temporary file beside `path` and renames it into
-/// place, so that `path` is never left partly written.
+/// Writes `data` to a temporary file created exclusively beside `path`
+/// (never following a link planted there), then renames it into place, so
+/// that `path` is never left partly written.
 fn write_atomically(path: &Path, data: &[u8]) -> Result<(), String> {
     let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "symtypes".to_string());
-    let tmp = dir.join(format!(".{name}.ksymrules-{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, data).and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!("{}: cannot write: {e}", path.display()));
-    }
+    let fail = |e: std::io::Error| format!("{}: cannot write: {e}", path.display());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ksymrules-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    tmp.write_all(data).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }

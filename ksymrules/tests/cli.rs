@@ -107,6 +107,34 @@ fn symvers_follow_the_input_order_and_missing_symbols_warn() {
 }
 
 #[test]
+fn symtypes_never_write_through_a_link() {
+    let dir = tmp_dir("link");
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "not ours\n").unwrap();
+    let out = dir.join("symtypes");
+    std::os::unix::fs::symlink(&victim, &out).unwrap();
+    let good = corpus("golden/basic/gcc-dwarf5/input.o");
+    let o = run(
+        &["-T", out.to_str().unwrap(), good.to_str().unwrap()],
+        b"wire_buf\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not ours\n");
+    let meta = std::fs::symlink_metadata(&out).unwrap();
+    assert!(
+        meta.file_type().is_file(),
+        "the link is replaced by the file"
+    );
+    assert!(std::fs::read_to_string(&out).unwrap().contains("wire_buf"));
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["symtypes", "victim"], "no temporary file is left");
+}
+
+#[test]
 fn symtypes_are_written_atomically() {
     let dir = tmp_dir("atomic");
     let out = dir.join("symtypes");
@@ -296,4 +324,88 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     let small_err = stderr(&small).replace(case.join("input.o").to_str().unwrap(), "OBJ");
     let large_err = stderr(&large).replace(big.to_str().unwrap(), "OBJ");
     assert_eq!(small_err, large_err);
+}
+
+/// kbuild runs us with its own command line: the environment adds rules.
+#[test]
+fn the_environment_gives_rules_and_kabi_files() {
+    let dir = tmp_dir("env");
+    let rules = dir.join("tune.rules");
+    std::fs::write(
+        &rules,
+        "ksymrules 1\ninclude \"default\"\ntype base_type { \"BASE\" qualified() }\n",
+    )
+    .unwrap();
+    let obj = corpus("golden/basic/gcc-dwarf5/input.o");
+    let obj = obj.to_str().unwrap();
+    let with_env = |vars: &[(&str, &std::path::Path)], args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ksymrules"));
+        cmd.args(args)
+            .env_remove("KSYMRULES_RULES")
+            .env_remove("KSYMRULES_KABI");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let symbols: &[u8] = if args.contains(&"--stable") {
+            b"the_user\nuse_state\nlegacy_sym\n"
+        } else {
+            b"wire_buf\n"
+        };
+        child.stdin.take().unwrap().write_all(symbols).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let default = with_env(&[], &[obj]);
+    let flag = with_env(&[], &["--rules", rules.to_str().unwrap(), obj]);
+    let env = with_env(&[("KSYMRULES_RULES", &rules)], &[obj]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    assert_eq!(env.stdout, flag.stdout);
+    assert_ne!(env.stdout, default.stdout, "the rules change the CRC");
+
+    // kABI files, several separated by `:`, as with --kabi given twice.
+    let k1 = dir.join("one.kabi");
+    let k2 = dir.join("two.kabi");
+    std::fs::write(&k1, "ksymrules 1\nkabi byte_size \"grown\" 99\n").unwrap();
+    std::fs::write(&k2, "ksymrules 1\nkabi declonly \"hidden_def\"\n").unwrap();
+    let kobj = corpus("golden/kabi/gcc-dwarf5/input.o");
+    let kobj = kobj.to_str().unwrap();
+    let both = std::ffi::OsString::from(format!("{}:{}", k1.display(), k2.display()));
+    let flags = with_env(
+        &[],
+        &[
+            "--stable",
+            "--kabi",
+            k1.to_str().unwrap(),
+            "--kabi",
+            k2.to_str().unwrap(),
+            kobj,
+        ],
+    );
+    let env = with_env(
+        &[("KSYMRULES_KABI", std::path::Path::new(&both))],
+        &["--stable", kobj],
+    );
+    let plain = with_env(&[], &["--stable", kobj]);
+    assert_eq!(env.status.code(), Some(0), "{}", stderr(&env));
+    assert_eq!(env.stdout, flags.stdout);
+    assert_ne!(env.stdout, plain.stdout, "the kABI rules change a CRC");
+
+    // A broken file named by the environment is an error naming it.
+    let broken = dir.join("broken.rules");
+    std::fs::write(&broken, "ksymrules 1\ntype base_type {\n").unwrap();
+    let o = with_env(&[("KSYMRULES_RULES", &broken)], &[obj]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(&format!("error: {}:", broken.display())),
+        "{}",
+        stderr(&o)
+    );
+    let o = with_env(&[("KSYMRULES_KABI", &broken)], &[obj]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("broken.rules"), "{}", stderr(&o));
 }

@@ -1,0 +1,74 @@
+//! The command line: kbuild's form, the same as gendwarfksyms'.
+//!
+//! ```text
+//! ksymrules [options] object... < symbol-list
+//! ```
+
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ksymrules",
+    version,
+    about = "Linux kernel symbol versions from DWARF, with the type-string format in a rules file",
+    long_about = "Reads a list of symbol names on stdin and the DWARF of the objects given, \
+                  and prints `#SYMVER <name> 0x<crc>` for each symbol, as gendwarfksyms does. \
+                  What goes into the type strings is decided by a rules file: the embedded \
+                  default reproduces gendwarfksyms (see --print-rules).",
+    after_long_help = "Environment:\n  \
+        KSYMRULES_RULES=FILE   rules to use when --rules is not given\n  \
+        KSYMRULES_KABI=FILE:.. kABI files to add when --kabi is not given\n\
+        (so that kbuild, which runs ksymrules in place of gendwarfksyms with \
+        its own command line, versions with them: see docs/kbuild.md)\n\n\
+        Exit status: 0 when every object was read, 1 on an error, reported as \
+        `error: FILE: what` on stderr; nothing is written to stdout or to the \
+        symtypes file then.\n\n\
+        The rules language: ksymrules-rules(5), docs/rules.md."
+)]
+pub struct Cli {
+    /// Print debugging information
+    #[arg(short = 'd', long)]
+    pub debug: bool,
+    /// Print the type strings as they are built (stderr)
+    #[arg(long)]
+    pub dump_dies: bool,
+    /// Same as --dump-dies
+    #[arg(long)]
+    pub dump_die_map: bool,
+    /// Print type-map entries as they are added or replaced (stderr)
+    #[arg(long)]
+    pub dump_types: bool,
+    /// Print each symbol's fully expanded type string (stderr)
+    #[arg(long)]
+    pub dump_versions: bool,
+    /// Support kABI stability features
+    #[arg(short = 's', long)]
+    pub stable: bool,
+    /// Write a symtypes file
+    #[arg(short = 'T', long = "symtypes", value_name = "FILE")]
+    pub symtypes: Option<PathBuf>,
+    /// Use these rules instead of the embedded default (a file that starts
+    /// with `include "default"` changes only what it says)
+    #[arg(long, value_name = "FILE", env = "KSYMRULES_RULES")]
+    pub rules: Option<PathBuf>,
+    /// Add the kABI rules of this file (`kabi` statements; see docs/kabi.md);
+    /// in the environment, several files are separated by `:`
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "KSYMRULES_KABI",
+        value_delimiter = ':'
+    )]
+    pub kabi: Vec<PathBuf>,
+    /// Print the embedded default rules and exit
+    #[arg(long)]
+    pub print_rules: bool,
+    /// Walk the units one after the other (the parallel walk gives the same
+    /// results; for comparing both and for benchmarks)
+    #[arg(long, hide = true)]
+    pub walk_in_order: bool,
+    /// The objects to read (ELF, with DWARF)
+    #[arg(value_name = "OBJECT", required_unless_present = "print_rules")]
+    pub objects: Vec<PathBuf>,
+}
