@@ -11,6 +11,7 @@
 pub mod ast;
 pub mod codegen;
 pub mod compile;
+pub mod diagnostic;
 mod fold;
 pub mod model;
 pub mod names;
@@ -33,14 +34,22 @@ pub const DEFAULT_RULES: &str = include_str!("../../rules/gendwarfksyms.rules");
 /// How the embedded default rules are named in messages and includes.
 pub const DEFAULT_RULES_NAME: &str = "<default rules>";
 
-/// A problem in a rules file, with where it is.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// A problem in a rules file, with where it is (line 0: the file as a
+/// whole). [`diagnostic::render`] shows it with the source line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}:{col}: {message}")]
 pub struct RulesError {
     pub file: String,
     pub line: u32,
     pub col: u32,
     pub message: String,
+    /// How many characters from `col` the problem spans (0: one).
+    pub len: u32,
+    /// Another place that explains it: (line, column, label), e.g. the
+    /// `(` a missing `)` would close.
+    pub related: Option<(u32, u32, String)>,
+    /// What to do about it (`did you mean ...`).
+    pub hint: Option<String>,
 }
 
 impl RulesError {
@@ -50,7 +59,14 @@ impl RulesError {
             line: pos.line,
             col: pos.col,
             message: message.into(),
+            ..RulesError::default()
         }
+    }
+
+    /// The same error, with a hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
     }
 }
 
@@ -68,12 +84,14 @@ pub fn load_file(path: &std::path::Path) -> Result<Rules, RulesError> {
         line: 0,
         col: 0,
         message: format!("cannot read: {e}"),
+        ..RulesError::default()
     })?;
     let text = String::from_utf8(text).map_err(|e| RulesError {
         file: name.clone(),
         line: 0,
         col: 0,
         message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        ..RulesError::default()
     })?;
     compile::load(&name, &text, &FsLoader)
 }
@@ -86,6 +104,7 @@ pub fn load_kabi_file(path: &std::path::Path) -> Result<Vec<model::KabiRule>, Ru
         line: 0,
         col: 0,
         message: format!("cannot read: {e}"),
+        ..RulesError::default()
     })?;
     compile::load_kabi(&name, &text)
 }

@@ -13,7 +13,8 @@ struct RulesParser;
 /// Parses one rules file. `file` names it in error messages.
 pub fn parse(file: &str, text: &str) -> Result<File, RulesError> {
     check_nesting(file, text)?;
-    let mut pairs = RulesParser::parse(Rule::file, text).map_err(|e| syntax_error(file, e))?;
+    let mut pairs =
+        RulesParser::parse(Rule::file, text).map_err(|e| syntax_error(file, text, e))?;
     let top = pairs.next().expect("the file rule always yields one pair");
     let mut inner = top.into_inner();
     let header = inner.next().expect("a file starts with its header");
@@ -77,6 +78,7 @@ fn check_nesting(file: &str, text: &str) -> Result<(), RulesError> {
                         line,
                         col,
                         message: format!("nested more than {MAX_NESTING} deep"),
+                        ..RulesError::default()
                     });
                 }
             }
@@ -87,10 +89,14 @@ fn check_nesting(file: &str, text: &str) -> Result<(), RulesError> {
     Ok(())
 }
 
-fn syntax_error(file: &str, e: pest::error::Error<Rule>) -> RulesError {
+fn syntax_error(file: &str, text: &str, e: pest::error::Error<Rule>) -> RulesError {
     let (line, col) = match e.line_col {
         pest::error::LineColLocation::Pos(p) => p,
         pest::error::LineColLocation::Span(p, _) => p,
+    };
+    let offset = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((p, _)) => p,
     };
     let message = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
@@ -108,12 +114,27 @@ fn syntax_error(file: &str, e: pest::error::Error<Rule>) -> RulesError {
         }
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    RulesError {
+    let mut err = RulesError {
         file: file.to_string(),
         line: line as u32,
         col: col as u32,
         message,
+        ..RulesError::default()
+    };
+    // A bracket left open before the error is the likeliest cause: a `(`
+    // (a condition or an argument list never spans more), or anything
+    // still open at the end of the file.
+    if let Some((open, l, c)) = crate::diagnostic::unclosed(text, offset) {
+        let close = if open == '(' { ')' } else { '}' };
+        let at_end = text[offset..].trim().is_empty();
+        if (open == '(' || at_end) && !text[offset..].starts_with(close) {
+            err.related = Some((l, c, format!("this `{open}` is not closed")));
+            err.hint = Some(format!(
+                "expected `{close}` to close the `{open}` at {l}:{c}"
+            ));
+        }
     }
+    err
 }
 
 /// What a grammar rule is called in an error message (None: not worth naming).

@@ -50,8 +50,12 @@ fn main() -> ExitCode {
     // main thread's is enough.
     match std::panic::catch_unwind(move || run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(msg)) => {
+        Ok(Err(Failure::Message(msg))) => {
             eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+        Ok(Err(Failure::Rules(e))) => {
+            eprintln!("{}", show_rules_error(&e));
             ExitCode::FAILURE
         }
         Err(_) => {
@@ -71,13 +75,40 @@ fn input_size(objects: &[PathBuf]) -> u64 {
         .sum()
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+/// Why a run stopped.
+enum Failure {
+    /// `error: <this>` says it.
+    Message(String),
+    /// A rules file's error, shown with its source line.
+    Rules(ksymrules_grammar::RulesError),
+}
+
+impl From<String> for Failure {
+    fn from(msg: String) -> Self {
+        Failure::Message(msg)
+    }
+}
+
+/// A rules-file error with the source line and a caret (colour only on a
+/// terminal, and not with `NO_COLOR`); its first line is always
+/// `error: FILE:LINE:COL: message`.
+fn show_rules_error(e: &ksymrules_grammar::RulesError) -> String {
+    let source = if e.file == ksymrules_grammar::DEFAULT_RULES_NAME {
+        Some(ksymrules_grammar::DEFAULT_RULES.to_string())
+    } else {
+        std::fs::read_to_string(&e.file).ok()
+    };
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    ksymrules_grammar::diagnostic::render(e, source.as_deref(), color)
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
     let mut rules = match &cli.rules {
-        Some(path) => ksymrules_grammar::load_file(path).map_err(|e| e.to_string())?,
+        Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
         None => default_rules::rules(),
     };
     for path in &cli.kabi {
-        let extra = ksymrules_grammar::load_kabi_file(path).map_err(|e| e.to_string())?;
+        let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
         rules.kabi.extend(extra);
     }
     // What `stable` decides is decided once, not at every DIE.

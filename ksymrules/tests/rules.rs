@@ -236,13 +236,24 @@ fn a_bad_rules_file_is_refused_with_its_position() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    // The first line as editors parse it, then the source line with carets
+    // under the name.
+    let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(
-        String::from_utf8(out.stderr).unwrap(),
+        lines[0],
         format!(
-            "error: {}:{line}:{col}: unknown DWARF attribute `encodnig` (did you mean `encoding`?)\n",
+            "error: {}:{line}:{col}: unknown DWARF attribute `encodnig` (did you mean `encoding`?)",
             rules.display()
         )
     );
+    let shown = lines
+        .iter()
+        .position(|l| l.starts_with(&format!("{line} |")) && l.contains("encodnig"))
+        .unwrap_or_else(|| panic!("no source line in {stderr}"));
+    let carets = lines[shown + 1];
+    let at = lines[shown].find("encodnig").unwrap();
+    assert_eq!(&carets[at..at + 8], "^^^^^^^^", "{stderr}");
 }
 
 #[test]
@@ -434,9 +445,9 @@ fn kabi_files_hold_only_kabi_statements() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        String::from_utf8(out.stderr).unwrap(),
+        String::from_utf8(out.stderr).unwrap().lines().next().unwrap(),
         format!(
-            "error: {}:3:6: a kABI file holds only `kabi` statements (use --rules for other rules)\n",
+            "error: {}:3:6: a kABI file holds only `kabi` statements (use --rules for other rules)",
             kabi.display()
         )
     );
