@@ -11,6 +11,7 @@
 use crate::elf::ObjectFile;
 use crate::Error;
 use gimli::{AttributeValue, DwAt, DwTag, EndianSlice, RunTimeEndian, UnitOffset};
+use ksymrules_grammar::model::UnitField;
 use std::collections::HashMap;
 
 pub type Reader<'a> = EndianSlice<'a, RunTimeEndian>;
@@ -212,6 +213,23 @@ impl<'a> Dwarf<'a> {
     }
 
     /// The DIE at `die` with its attributes.
+    /// A field of unit `ui`, read from its root DIE (see `UnitField`).
+    pub fn unit_field(&self, ui: usize, f: UnitField) -> Result<Option<String>, Error> {
+        let u = &self.units[ui];
+        let root = u.start + u.unit.header.header_size() as u64;
+        let (rui, entry) = self.entry(root)?;
+        Ok(match f {
+            UnitField::Language => Dwarf::constant(&entry, gimli::DW_AT_language)
+                .map(|l| UnitField::language_name(l as u16)),
+            UnitField::Producer => self
+                .string(rui, &entry, gimli::DW_AT_producer)?
+                .map(|s| String::from_utf8_lossy(s).into_owned()),
+            UnitField::Name => self
+                .string(rui, &entry, gimli::DW_AT_name)?
+                .map(|s| String::from_utf8_lossy(s).into_owned()),
+        })
+    }
+
     pub fn entry(&self, die: DieId) -> Result<(usize, Entry<'a>), Error> {
         let mut e = Entry::default();
         let ui = self.read_entry(usize::MAX, die, &mut e)?;

@@ -14,7 +14,9 @@ use crate::symbols::{SymState, Symbols};
 use crate::Error;
 use gimli::constants as dw;
 use ksymrules_grammar::ast::Action;
-use ksymrules_grammar::model::{Builtin, ChildArm, Cond, Expr, Field, Op, Rules, Template};
+use ksymrules_grammar::model::{
+    Builtin, ChildArm, Cond, Expr, Field, Op, Rules, Template, UnitField,
+};
 use ksymrules_grammar::names::{tag_name, AttrClass};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -891,6 +893,8 @@ pub struct Walker<'a, 'r> {
     /// alone, reset per unit, as gendwarfksyms does (even when a reference
     /// leads to another unit); type units have their own.
     files: HashMap<(Option<usize>, u64), String>,
+    /// `unit.X` fields read, per unit.
+    unit_fields: HashMap<(usize, UnitField), Option<String>>,
     /// Re-entered (DIE, state) pairs, checked once they are complete.
     reentered: Vec<(DieId, State, EntryId)>,
     /// Per entry: the expand-once DIEs a replay visits, in order (see
@@ -947,6 +951,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             current: home.unwrap_or(0),
             crossed: false,
             files: HashMap::default(),
+            unit_fields: HashMap::default(),
             reentered: Vec::new(),
             visits: FxHashMap::default(),
             visits_made: 0,
@@ -1502,6 +1507,17 @@ impl<'a, 'r> Walker<'a, 'r> {
                     last_ref: None,
                 };
                 self.field(&mut tctx, inner)?
+            }
+            Field::Unit(u) => {
+                let key = (ctx.ui, *u);
+                if !self.unit_fields.contains_key(&key) {
+                    let value = self.dwarf.unit_field(ctx.ui, *u)?;
+                    self.unit_fields.insert(key, value);
+                }
+                match &self.unit_fields[&key] {
+                    Some(v) => Val::Str(Cow::Owned(v.clone())),
+                    None => Val::Absent,
+                }
             }
             Field::Attr(at, class) => {
                 let at = *at;

@@ -76,6 +76,30 @@ pub enum Statement {
         target: String,
         args: Vec<Literal>,
     },
+    /// `drop alignment, accessibility from member in "foo*" when cond`:
+    /// these attributes are left out of the strings (of DIEs of these tags;
+    /// in types named like the glob and what they contain; where the
+    /// condition holds).
+    Drop {
+        attrs: Vec<Name>,
+        from: Vec<Name>,
+        within: Option<Name>,
+        when: Option<Cond>,
+    },
+    /// `opaque "sk_buff", "net_device*" when cond`: types named like these
+    /// globs are never expanded.
+    Opaque {
+        globs: Vec<Name>,
+        when: Option<Cond>,
+    },
+    /// `omit member "__reserved*" in "foo*" when cond`: members (or
+    /// enumerators, or parameters) named like the glob are left out.
+    Omit {
+        kind: Name,
+        glob: Name,
+        within: Option<Name>,
+        when: Option<Cond>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

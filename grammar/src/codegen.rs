@@ -277,7 +277,19 @@ impl Rust for Field {
             Field::KabiPlaceholder => out.push_str(&f("KabiPlaceholder")),
             Field::KabiRenamed => out.push_str(&f("KabiRenamed")),
             Field::Via(at, field) => call(out, &f("Via"), &[at, field]),
+            Field::Unit(u) => call(out, &f("Unit"), &[u]),
         }
+    }
+}
+
+impl Rust for UnitField {
+    fn rust(&self, out: &mut String) {
+        let name = match self {
+            UnitField::Language => "Language",
+            UnitField::Producer => "Producer",
+            UnitField::Name => "Name",
+        };
+        let _ = write!(out, "{M}UnitField::{name}");
     }
 }
 

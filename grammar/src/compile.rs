@@ -58,6 +58,8 @@ struct Collected {
     symbols: BTreeMap<String, Def<Body>>,
     replace: Option<Def<ast::Cond>>,
     kabi: Vec<KabiRule>,
+    /// Tuning statements, in the order read: (file, statement).
+    tunings: Vec<(u16, Statement)>,
 }
 
 /// Reads rules from text (`name` is used in messages and to resolve
@@ -169,6 +171,9 @@ fn collect(
             }
             Statement::Kabi { kind, target, args } => {
                 c.kabi.push(kabi_rule(name, &kind, target, &args)?);
+            }
+            st @ (Statement::Drop { .. } | Statement::Opaque { .. } | Statement::Omit { .. }) => {
+                c.tunings.push((index, st));
             }
             Statement::Symbol { kind, body } => {
                 if kind.text != "subprogram" && kind.text != "variable" {
@@ -358,8 +363,8 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
         replace_when = Some(cx.cond(&def.value)?);
     }
 
-    Ok(Rules {
-        files,
+    let mut rules = Rules {
+        files: files.clone(),
         settings,
         references,
         expand_tags,
@@ -369,12 +374,126 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
         variable,
         replace_when,
         kabi: c.kabi,
+    };
+    for (file, st) in &c.tunings {
+        let f = files[*file as usize].clone();
+        let tuning = tuning(&f, *file, st)?;
+        rules.tune(&tuning).map_err(|e| tuning_error(&f, st, e))?;
+    }
+    Ok(rules)
+}
+
+/// A tuning statement compiled (conditions as anywhere else, but without
+/// templates: they test the DIE the tuned rule is about).
+fn tuning(file: &str, index: u16, st: &Statement) -> Result<Tuning, RulesError> {
+    let no_templates = BTreeMap::new();
+    let files = [file.to_string()];
+    let cx = Context::new(file, &no_templates, &files, false);
+    let glob = |n: &Name| {
+        Glob::new(&n.text).map_err(|e| RulesError::at(file, n.pos, format!("bad glob: {e}")))
+    };
+    let when = |c: &Option<ast::Cond>| c.as_ref().map(|c| cx.cond(c)).transpose();
+    let origin = Origin {
+        file: index,
+        pos: statement_pos(st),
+    };
+    Ok(match st {
+        Statement::Drop {
+            attrs,
+            from,
+            within,
+            when: w,
+        } => Tuning::Drop {
+            attrs: attrs
+                .iter()
+                .map(|a| match cx.field(a)? {
+                    Field::Attr(at, _) => Ok(at),
+                    _ => Err(RulesError::at(
+                        file,
+                        a.pos,
+                        format!("`{}` is not a DWARF attribute", a.text),
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            from: from
+                .iter()
+                .map(|t| resolve_tag(file, t))
+                .collect::<Result<_, _>>()?,
+            within: within.as_ref().map(glob).transpose()?,
+            when: when(w)?,
+            origin,
+        },
+        Statement::Opaque { globs, when: w } => Tuning::Opaque {
+            globs: globs.iter().map(glob).collect::<Result<_, _>>()?,
+            when: when(w)?,
+            origin,
+        },
+        Statement::Omit {
+            kind,
+            glob: g,
+            within,
+            when: w,
+        } => Tuning::Omit {
+            tag: match kind.text.as_str() {
+                "member" => gimli::DW_TAG_member,
+                "enumerator" => gimli::DW_TAG_enumerator,
+                "parameter" => gimli::DW_TAG_formal_parameter,
+                other => {
+                    let hint = names::nearest(other, ["member", "enumerator", "parameter"])
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    return Err(RulesError::at(
+                        file,
+                        kind.pos,
+                        format!(
+                            "`omit` leaves out a `member`, an `enumerator` or a `parameter`, \
+                             not `{other}`{hint}"
+                        ),
+                    ));
+                }
+            },
+            glob: glob(g)?,
+            within: within.as_ref().map(glob).transpose()?,
+            when: when(w)?,
+            origin,
+        },
+        _ => unreachable!("not a tuning statement"),
     })
 }
 
-/// Reads a kABI rules file: `kabi` statements only (a distribution's kABI
-/// exceptions, kept outside the kernel source).
-pub fn load_kabi(name: &str, text: &str) -> Result<Vec<KabiRule>, RulesError> {
+fn tuning_error(file: &str, st: &Statement, message: String) -> RulesError {
+    RulesError::at(file, statement_pos(st), message)
+}
+
+/// A kABI file, read: `kabi` rules, and tuning statements (`drop`,
+/// `opaque`, `omit`) to apply to the rules in use.
+#[derive(Debug)]
+pub struct KabiFile {
+    pub name: String,
+    pub rules: Vec<KabiRule>,
+    tunings: Vec<Statement>,
+}
+
+impl KabiFile {
+    /// Adds this file's kABI rules to `rules`, and makes its tunings.
+    pub fn add_to(self, rules: &mut Rules) -> Result<(), RulesError> {
+        rules.kabi.extend(self.rules);
+        let index = u16::try_from(rules.files.len())
+            .map_err(|_| RulesError::at(&self.name, Pos::default(), "too many rules files"))?;
+        rules.files.push(self.name.clone());
+        for st in &self.tunings {
+            let t = tuning(&self.name, index, st)?;
+            rules
+                .tune(&t)
+                .map_err(|e| tuning_error(&self.name, st, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a kABI rules file: `kabi` statements (a distribution's kABI
+/// exceptions, kept outside the kernel source), and tuning statements.
+pub fn load_kabi(name: &str, text: &str) -> Result<KabiFile, RulesError> {
     let file = crate::parse::parse(name, text)?;
     if file.version != RULES_VERSION {
         return Err(RulesError::at(
@@ -386,18 +505,28 @@ pub fn load_kabi(name: &str, text: &str) -> Result<Vec<KabiRule>, RulesError> {
             ),
         ));
     }
-    let mut out = Vec::new();
+    let mut out = KabiFile {
+        name: name.to_string(),
+        rules: Vec::new(),
+        tunings: Vec::new(),
+    };
     for st in file.statements {
         match st {
             Statement::Kabi { kind, target, args } => {
-                out.push(kabi_rule(name, &kind, target, &args)?)
+                out.rules.push(kabi_rule(name, &kind, target, &args)?)
+            }
+            st @ (Statement::Drop { .. } | Statement::Opaque { .. } | Statement::Omit { .. }) => {
+                // Checked now, made when added to rules.
+                tuning(name, 0, &st)?;
+                out.tunings.push(st);
             }
             other => {
                 let pos = statement_pos(&other);
                 return Err(RulesError::at(
                     name,
                     pos,
-                    "a kABI file holds only `kabi` statements (use --rules for other rules)",
+                    "a kABI file holds only `kabi`, `drop`, `opaque` and `omit` statements \
+                     (use --rules for other rules)",
                 ));
             }
         }
@@ -412,7 +541,11 @@ fn statement_pos(st: &Statement) -> Pos {
         Statement::Reference { tags, .. }
         | Statement::Expand { tags, .. }
         | Statement::Type { tags, .. } => tags.first().map(|t| t.pos).unwrap_or_default(),
-        Statement::Symbol { kind, .. } | Statement::Kabi { kind, .. } => kind.pos,
+        Statement::Symbol { kind, .. }
+        | Statement::Kabi { kind, .. }
+        | Statement::Omit { kind, .. } => kind.pos,
+        Statement::Drop { attrs, .. } => attrs.first().map(|t| t.pos).unwrap_or_default(),
+        Statement::Opaque { globs, .. } => globs.first().map(|g| g.pos).unwrap_or_default(),
     }
 }
 
@@ -705,6 +838,25 @@ impl<'a> Context<'a> {
     /// A field name, or a path through reference attributes
     /// (`type.kabi_status`).
     fn field(&self, n: &Name) -> Result<Field, RulesError> {
+        if let Some(what) = n.text.strip_prefix("unit.") {
+            return match what {
+                "language" => Ok(Field::Unit(UnitField::Language)),
+                "producer" => Ok(Field::Unit(UnitField::Producer)),
+                "name" => Ok(Field::Unit(UnitField::Name)),
+                other => {
+                    let hint = names::nearest(other, ["language", "producer", "name"])
+                        .map(|s| format!(" (did you mean `unit.{s}`?)"))
+                        .unwrap_or_default();
+                    Err(self.err(
+                        n.pos,
+                        format!(
+                            "unknown unit field `unit.{other}`: a unit has `unit.language`, \
+                             `unit.producer` and `unit.name`{hint}"
+                        ),
+                    ))
+                }
+            };
+        }
         let mut parts: Vec<&str> = n.text.split('.').collect();
         let last = parts.pop().unwrap_or_default();
         let mut field = self.simple_field(&Name {

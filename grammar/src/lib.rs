@@ -17,6 +17,7 @@ pub mod model;
 pub mod names;
 pub mod parse;
 pub mod print;
+pub mod tune;
 
 pub use compile::{FsLoader, Loader};
 pub use model::Rules;
@@ -97,7 +98,7 @@ pub fn load_file(path: &std::path::Path) -> Result<Rules, RulesError> {
 }
 
 /// kABI rules from a file of `kabi` statements.
-pub fn load_kabi_file(path: &std::path::Path) -> Result<Vec<model::KabiRule>, RulesError> {
+pub fn load_kabi_file(path: &std::path::Path) -> Result<compile::KabiFile, RulesError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| RulesError {
         file: name.clone(),

@@ -53,6 +53,45 @@ pub enum Field {
     KabiRenamed,
     /// A field of the DIE a reference attribute points to: `type.tag`.
     Via(DwAt, Box<Field>),
+    /// A field of the compilation unit the DIE is in: `unit.language`.
+    Unit(UnitField),
+}
+
+/// What `unit.X` reads from the unit's root DIE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnitField {
+    /// `DW_AT_language` as a name: `C`, `C++`, `Rust`, `assembly`, or
+    /// DWARF's own name without `DW_LANG_` (`Go`, `Mips_Assembler`, ...).
+    Language,
+    /// `DW_AT_producer`: `GNU C11 12.2.0 ...`, `clang version 16 ...`,
+    /// `rustc version 1.85.1 ...`.
+    Producer,
+    /// `DW_AT_name`: the unit's source file.
+    Name,
+}
+
+impl UnitField {
+    /// The name `unit.language` gives a `DW_AT_language` value.
+    pub fn language_name(lang: u16) -> String {
+        use gimli::constants as c;
+        match gimli::DwLang(lang) {
+            c::DW_LANG_C89 | c::DW_LANG_C | c::DW_LANG_C99 | c::DW_LANG_C11 | c::DW_LANG_C17 => {
+                "C".to_string()
+            }
+            c::DW_LANG_C_plus_plus
+            | c::DW_LANG_C_plus_plus_03
+            | c::DW_LANG_C_plus_plus_11
+            | c::DW_LANG_C_plus_plus_14
+            | c::DW_LANG_C_plus_plus_17
+            | c::DW_LANG_C_plus_plus_20 => "C++".to_string(),
+            c::DW_LANG_Rust => "Rust".to_string(),
+            c::DW_LANG_Mips_Assembler => "assembly".to_string(),
+            other => match other.static_string() {
+                Some(s) => s.trim_start_matches("DW_LANG_").to_string(),
+                None => format!("{lang:#x}"),
+            },
+        }
+    }
 }
 
 impl Field {
@@ -99,6 +138,35 @@ pub enum KabiRule {
     EnumeratorValue(String, String, u64),
     ByteSize(String, u64),
     TypeString(String, String),
+}
+
+/// A tuning statement, compiled: a change made to the compiled rules (see
+/// [`crate::tune`]), from a rules file or a kABI file.
+#[derive(Clone, Debug)]
+pub enum Tuning {
+    /// `drop ATTR, ... [from TAG, ...] [in "GLOB"] [when COND]`
+    Drop {
+        attrs: Vec<DwAt>,
+        /// Empty: every tag.
+        from: Vec<DwTag>,
+        within: Option<Glob>,
+        when: Option<Cond>,
+        origin: Origin,
+    },
+    /// `opaque "GLOB", ... [when COND]`
+    Opaque {
+        globs: Vec<Glob>,
+        when: Option<Cond>,
+        origin: Origin,
+    },
+    /// `omit member|enumerator|parameter "GLOB" [in "GLOB"] [when COND]`
+    Omit {
+        tag: DwTag,
+        glob: Glob,
+        within: Option<Glob>,
+        when: Option<Cond>,
+        origin: Origin,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -349,8 +349,72 @@ fn statement(file: &str, pair: Pair<Rule>) -> Result<Statement, RulesError> {
             let args = inner.map(|a| literal(file, a)).collect::<Result<_, _>>()?;
             Statement::Kabi { kind, target, args }
         }
+        Rule::drop => {
+            let attrs = tag_list(next());
+            let (mut from, mut within, mut when) = (Vec::new(), None, None);
+            for part in inner {
+                match part.as_rule() {
+                    Rule::from_tags => from = tag_list(part.into_inner().next().expect("tags")),
+                    Rule::within => within = Some(glob(part.into_inner().next().expect("glob"))),
+                    Rule::when_clause => when = Some(when_clause(file, part)?),
+                    r => unreachable!("drop part {r:?}"),
+                }
+            }
+            Statement::Drop {
+                attrs,
+                from,
+                within,
+                when,
+            }
+        }
+        Rule::opaque => {
+            let (mut globs, mut when) = (Vec::new(), None);
+            for part in inner {
+                match part.as_rule() {
+                    Rule::glob => globs.push(glob(part)),
+                    Rule::when_clause => when = Some(when_clause(file, part)?),
+                    r => unreachable!("opaque part {r:?}"),
+                }
+            }
+            Statement::Opaque { globs, when }
+        }
+        Rule::omit => {
+            let kind = name(next());
+            let g = glob(next());
+            let (mut within, mut when) = (None, None);
+            for part in inner {
+                match part.as_rule() {
+                    Rule::within => within = Some(glob(part.into_inner().next().expect("glob"))),
+                    Rule::when_clause => when = Some(when_clause(file, part)?),
+                    r => unreachable!("omit part {r:?}"),
+                }
+            }
+            Statement::Omit {
+                kind,
+                glob: g,
+                within,
+                when,
+            }
+        }
         r => unreachable!("not a statement: {r:?}"),
     })
+}
+
+/// A glob, as a name: its text and where it is.
+fn glob(pair: Pair<Rule>) -> Name {
+    let p = pos(&pair);
+    let inner = pair.into_inner().next().expect("a glob is a string");
+    Name {
+        text: string(inner),
+        pos: p,
+    }
+}
+
+fn when_clause(file: &str, pair: Pair<Rule>) -> Result<Cond, RulesError> {
+    cond(
+        file,
+        pair.into_inner().next().expect("when has a condition"),
+    )
 }
 
 fn body(file: &str, pair: Pair<Rule>) -> Result<Body, RulesError> {

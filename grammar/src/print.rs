@@ -434,6 +434,44 @@ impl Printer {
             }
             Statement::Type { tags, body } => self.body(format!("type {}", names(tags)), body),
             Statement::Symbol { kind, body } => self.body(format!("symbol {}", kind.text), body),
+            Statement::Drop {
+                attrs,
+                from,
+                within,
+                when,
+            } => {
+                let mut head = format!("drop {}", names(attrs));
+                if !from.is_empty() {
+                    head.push_str(&format!(" from {}", names(from)));
+                }
+                if let Some(g) = within {
+                    head.push_str(&format!(" in {}", quote(&g.text)));
+                }
+                self.maybe_when(&head, when);
+            }
+            Statement::Opaque { globs, when } => {
+                let list: Vec<String> = globs.iter().map(|g| quote(&g.text)).collect();
+                self.maybe_when(&format!("opaque {}", list.join(", ")), when);
+            }
+            Statement::Omit {
+                kind,
+                glob,
+                within,
+                when,
+            } => {
+                let mut head = format!("omit {} {}", kind.text, quote(&glob.text));
+                if let Some(g) = within {
+                    head.push_str(&format!(" in {}", quote(&g.text)));
+                }
+                self.maybe_when(&head, when);
+            }
+        }
+    }
+
+    fn maybe_when(&mut self, head: &str, when: &Option<Cond>) {
+        match when {
+            Some(c) => self.when(head, c),
+            None => self.line(head),
         }
     }
 
@@ -664,6 +702,42 @@ fn erase_statement(st: &mut Statement) {
             *pos = Pos::default();
         }
         Statement::Kabi { kind, .. } => erase_name(kind),
+        Statement::Drop {
+            attrs,
+            from,
+            within,
+            when,
+        } => {
+            erase_names(attrs);
+            erase_names(from);
+            if let Some(g) = within {
+                erase_name(g);
+            }
+            if let Some(c) = when {
+                erase_cond(c);
+            }
+        }
+        Statement::Opaque { globs, when } => {
+            erase_names(globs);
+            if let Some(c) = when {
+                erase_cond(c);
+            }
+        }
+        Statement::Omit {
+            kind,
+            glob,
+            within,
+            when,
+        } => {
+            erase_name(kind);
+            erase_name(glob);
+            if let Some(g) = within {
+                erase_name(g);
+            }
+            if let Some(c) = when {
+                erase_cond(c);
+            }
+        }
     }
 }
 

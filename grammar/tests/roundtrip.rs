@@ -543,7 +543,41 @@ fn statement() -> impl Strategy<Value = Statement> {
             .prop_map(|(name, params, body)| Statement::Template { name, params, body }),
         (names(3), body()).prop_map(|(tags, body)| Statement::Type { tags, body }),
         (name(), body()).prop_map(|(kind, body)| Statement::Symbol { kind, body }),
+        (
+            names(3),
+            prop::collection::vec(name(), 0..3),
+            prop::option::of(glob()),
+            prop::option::of(cond())
+        )
+            .prop_map(|(attrs, from, within, when)| Statement::Drop {
+                attrs,
+                from,
+                within,
+                when
+            }),
+        (
+            prop::collection::vec(glob(), 1..3),
+            prop::option::of(cond())
+        )
+            .prop_map(|(globs, when)| Statement::Opaque { globs, when }),
+        (
+            name(),
+            glob(),
+            prop::option::of(glob()),
+            prop::option::of(cond())
+        )
+            .prop_map(|(kind, glob, within, when)| Statement::Omit {
+                kind,
+                glob,
+                within,
+                when
+            }),
     ]
+}
+
+/// A glob as the tree holds it: a string, as a name.
+fn glob() -> impl Strategy<Value = Name> + Clone {
+    text().prop_map(Name::new)
 }
 
 fn file() -> impl Strategy<Value = File> {

@@ -109,7 +109,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     };
     for path in &cli.kabi {
         let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
-        rules.kabi.extend(extra);
+        extra.add_to(&mut rules).map_err(Failure::Rules)?;
     }
     // What `stable` decides is decided once, not at every DIE.
     let rules = rules.specialize(cli.stable);

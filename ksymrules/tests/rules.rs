@@ -426,7 +426,7 @@ fn kabi_rules_from_a_file_equal_those_from_the_object() {
 }
 
 #[test]
-fn kabi_files_hold_only_kabi_statements() {
+fn kabi_files_hold_only_kabi_and_tuning_statements() {
     let kabi = tmp("bad.kabi");
     std::fs::write(
         &kabi,
@@ -445,9 +445,13 @@ fn kabi_files_hold_only_kabi_statements() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        String::from_utf8(out.stderr).unwrap().lines().next().unwrap(),
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
         format!(
-            "error: {}:3:6: a kABI file holds only `kabi` statements (use --rules for other rules)",
+            "error: {}:3:6: a kABI file holds only `kabi`, `drop`, `opaque` and `omit` statements (use --rules for other rules)",
             kabi.display()
         )
     );
