@@ -25,10 +25,26 @@ done
 for b in 0 1 2 3 4 5 6 7; do printf "\\x$b" > "$seeds/dwarf/base$b"; done
 cp ../rules/gendwarfksyms.rules "$seeds/rules/default.rules"
 printf 'ksymrules 1\ninclude "default"\nset follow_type_units = true\n' > "$seeds/rules/follow.rules"
-for o in "$golden"/kabi/*/input.o; do
-	objcopy -O binary --only-section=.discard.gendwarfksyms.kabi_rules "$o" \
-		"$seeds/kabi/$(basename "$(dirname "$o")").bin" 2>/dev/null || true
-done
+# The kABI rules section of every golden kabi object, every architecture,
+# read with the engine's own ELF code (binutils' objcopy reads only the
+# host's); a seed that cannot be read stops the run.
+if [[ " ${targets[*]} " == *" kabi "* ]]; then
+	(cd .. && cargo build --release -q -p ksymrules-engine --example section)
+	target_dir=${CARGO_TARGET_DIR:-target}
+	[[ $target_dir == /* ]] || target_dir=$(cd .. && pwd)/$target_dir
+	kabi_objects=0
+	for o in "$golden"/kabi/*/input.o; do
+		"$target_dir/release/examples/section" .discard.gendwarfksyms.kabi_rules "$o" \
+			>"$seeds/kabi/$(basename "$(dirname "$o")").bin"
+		kabi_objects=$((kabi_objects + 1))
+	done
+	kabi_seeds=$(find "$seeds/kabi" -name '*.bin' -size +0 | wc -l)
+	if [ "$kabi_objects" -eq 0 ] || [ "$kabi_seeds" -ne "$kabi_objects" ]; then
+		echo "kabi seeds: $kabi_seeds non-empty of $kabi_objects objects" >&2
+		exit 1
+	fi
+	echo "== kabi seeds: $kabi_seeds ($(for f in "$seeds"/kabi/*.bin; do basename "$f" .bin; done | tr '\n' ' '))"
+fi
 for t in "${targets[@]}"; do
 	mkdir -p "corpus/$t"
 	echo "== fuzz $t for ${secs}s"

@@ -361,6 +361,11 @@ impl DieMap {
         self.text.push_str(s);
     }
 
+    /// How much text the map holds: every fragment's and name's, once.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// A text fragment's text.
     pub fn text(&self, start: u32, len: u32) -> &str {
         &self.text[start as usize..(start + len) as usize]

@@ -23,6 +23,14 @@ const MAX_DEPTH: usize = 4000;
 /// one twice would double it at every level.
 const MAX_STRING: usize = 64 << 20;
 
+/// When a string being built passes this length, the lengths of all the
+/// strings of its die map are worked out (`Lengths`, once per map) and
+/// one beyond `MAX_STRING` is refused before more is built. Real strings
+/// stay far below (the longest of vmlinux is 34 KB), so ordinary inputs
+/// never pay for the check (a fifth to a third of the time the strings
+/// take, done for every map).
+const CHECK_AT: usize = 256 << 10;
+
 /// A string as stored in the type map: its text, with references to named
 /// types (`s#foo`) written as their names, and where those references are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -382,6 +390,57 @@ pub struct UnitStrings {
     symbols: Vec<(DieId, Expansion)>,
 }
 
+/// The lengths of the strings `Strings::expand` builds, per entry of a die
+/// map, worked out without building them: an entry's own text, a space
+/// per run of breaks, and per DIE it refers to the reference's name or, for
+/// an unnamed type (inlined), that entry's length, memoised. Exact, and
+/// O(entries + fragments) for a whole die map, so that a string beyond
+/// `MAX_STRING` is refused without being built (see `CHECK_AT`). Only ever
+/// used to refuse: the strings are built as before.
+struct Lengths {
+    len: Vec<u64>,
+    /// The entries being worked out, innermost last: the entry, its next
+    /// fragment and its length so far.
+    stack: Vec<(EntryId, u32, u64)>,
+}
+
+const LEN_NOT_YET: u64 = u64::MAX;
+const LEN_BUSY: u64 = u64::MAX - 1;
+/// No length: the string meets a cycle of unnamed types or a DIE without a
+/// string, and `expand` fails with its own error.
+const LEN_NONE: u64 = u64::MAX - 2;
+/// Lengths saturate here, below the markers.
+const LEN_CAP: u64 = u64::MAX - 3;
+
+impl Lengths {
+    fn new(dies: &DieMap) -> Self {
+        Lengths {
+            len: vec![LEN_NOT_YET; dies.entries.len()],
+            stack: Vec::new(),
+        }
+    }
+}
+
+fn add_len(a: u64, b: u64) -> u64 {
+    a.saturating_add(b).min(LEN_CAP)
+}
+
+/// The length check of the strings of one die map (see `CHECK_AT`): the
+/// named entries to build, and the result, once it is known.
+struct LengthCheck<'d> {
+    named: &'d [(EntryId, String)],
+    result: OnceLock<Result<(), Error>>,
+}
+
+impl<'d> LengthCheck<'d> {
+    fn new(named: &'d [(EntryId, String)]) -> Self {
+        LengthCheck {
+            named,
+            result: OnceLock::new(),
+        }
+    }
+}
+
 impl<'r> Strings<'r> {
     /// The reference name of an entry, if it is a named type, in pieces:
     /// prefix, quote, name, quote.
@@ -408,6 +467,120 @@ impl<'r> Strings<'r> {
         self.type_name_parts(dies, id).map(|p| p.concat())
     }
 
+    /// The length of the string `expand` builds for `root`: `None` when
+    /// `expand` fails (a cycle of unnamed types, a DIE without a string).
+    fn length(&self, dies: &DieMap, lens: &mut Lengths, root: EntryId) -> Option<u64> {
+        match lens.len[root as usize] {
+            LEN_NOT_YET => {}
+            LEN_NONE | LEN_BUSY => return None,
+            n => return Some(n),
+        }
+        lens.len[root as usize] = LEN_BUSY;
+        lens.stack.clear();
+        lens.stack.push((root, 0, 0));
+        let failed = loop {
+            let Some(top) = lens.stack.last_mut() else {
+                break false;
+            };
+            let (e, i) = (top.0, top.1 as usize);
+            let frags = dies.frags(e);
+            let Some(f) = frags.get(i) else {
+                let n = top.2;
+                lens.stack.pop();
+                lens.len[e as usize] = n;
+                if let Some(parent) = lens.stack.last_mut() {
+                    parent.2 = add_len(parent.2, n);
+                }
+                continue;
+            };
+            top.1 += 1;
+            let d = match *f {
+                Frag::Text(_, n) => {
+                    top.2 = add_len(top.2, u64::from(n));
+                    continue;
+                }
+                Frag::Break(_) => {
+                    if !matches!(frags.get(i + 1), Some(Frag::Break(_))) {
+                        top.2 = add_len(top.2, 1);
+                    }
+                    continue;
+                }
+                Frag::Die(d) => d,
+            };
+            let Some(child) = dies.resolve(d) else {
+                break true;
+            };
+            if let Some(name) = self.type_name_parts(dies, child) {
+                let n = name.iter().map(|p| p.len() as u64).sum();
+                top.2 = add_len(top.2, n);
+                continue;
+            }
+            match lens.len[child as usize] {
+                LEN_NOT_YET => {
+                    lens.len[child as usize] = LEN_BUSY;
+                    lens.stack.push((child, 0, 0));
+                }
+                LEN_BUSY | LEN_NONE => break true,
+                n => top.2 = add_len(top.2, n),
+            }
+        };
+        if failed {
+            for (e, _, _) in lens.stack.drain(..) {
+                lens.len[e as usize] = LEN_NONE;
+            }
+            return None;
+        }
+        Some(lens.len[root as usize])
+    }
+
+    /// Refuses a string longer than `MAX_STRING` before it is built: the
+    /// string of entry `id`, which is `what`.
+    fn check_length(
+        &self,
+        dies: &DieMap,
+        lens: &mut Lengths,
+        id: EntryId,
+        what: &dyn Fn() -> String,
+    ) -> Result<(), Error> {
+        match self.length(dies, lens, id) {
+            Some(n) if n > MAX_STRING as u64 => {
+                let size = if n >= LEN_CAP {
+                    "more than 2^64 bytes".to_string()
+                } else {
+                    format!("{n} bytes")
+                };
+                Err(Error::new(format!(
+                    "the type string of {} (DIE {:#x}) grows beyond {} MiB: it would be {size} \
+                     (unnamed types that each use the previous one several times over?)",
+                    what(),
+                    dies.die(id),
+                    MAX_STRING >> 20
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the length of every string of a die map that is to be
+    /// built (named types without a kABI replacement, then symbols): the
+    /// first beyond `MAX_STRING` is an error.
+    fn check_lengths(&self, dies: &DieMap, named: &[(EntryId, String)]) -> Result<(), Error> {
+        let mut lens = Lengths::new(dies);
+        for (id, name) in named {
+            if self.replace.and_then(|k| k.type_string(name)).is_none() {
+                self.check_length(dies, &mut lens, *id, &|| name.clone())?;
+            }
+        }
+        for (_, id) in dies.symbol_entries() {
+            let what = || match dies.fqn(id) {
+                Some(n) if !n.is_empty() => format!("symbol {n}"),
+                _ => "a symbol".to_string(),
+            };
+            self.check_length(dies, &mut lens, id, &what)?;
+        }
+        Ok(())
+    }
+
     /// An entry's string, with named types as references.
     fn expand(
         &self,
@@ -415,18 +588,26 @@ impl<'r> Strings<'r> {
         id: EntryId,
         out: &mut Expansion,
         depth: usize,
+        check: &LengthCheck<'_>,
     ) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::new(
                 "type strings nested too deeply (a cycle of unnamed types?)",
             ));
         }
-        if out.text.len() > MAX_STRING {
-            return Err(Error::new(format!(
-                "a type string grows beyond {} MiB (unnamed types that refer to each \
-                 other many times over?)",
-                MAX_STRING >> 20
-            )));
+        if out.text.len() > CHECK_AT {
+            check
+                .result
+                .get_or_init(|| self.check_lengths(dies, check.named))
+                .clone()?;
+            // Strings without a length (see `length`) end here.
+            if out.text.len() > MAX_STRING {
+                return Err(Error::new(format!(
+                    "a type string grows beyond {} MiB (unnamed types that refer to each \
+                     other many times over?)",
+                    MAX_STRING >> 20
+                )));
+            }
         }
         let frags = dies.frags(id);
         for (i, f) in frags.iter().enumerate() {
@@ -444,9 +625,9 @@ impl<'r> Strings<'r> {
                         .ok_or_else(|| Error::new(format!("no string was built for DIE {d:#x}")))?;
                     match self.type_name_parts(dies, child) {
                         Some(name) => out.reference_parts(&name),
-                        None => {
-                            crate::walk::deep(depth, || self.expand(dies, child, out, depth + 1))?
-                        }
+                        None => crate::walk::deep(depth, || {
+                            self.expand(dies, child, out, depth + 1, check)
+                        })?,
                     }
                 }
             }
@@ -473,7 +654,13 @@ impl<'r> Strings<'r> {
 
     /// The string of a named entry (or symbol): a kABI replacement, or the
     /// entry's own.
-    fn expand_named(&self, dies: &DieMap, name: &str, id: EntryId) -> Result<Expansion, Error> {
+    fn expand_named(
+        &self,
+        dies: &DieMap,
+        name: &str,
+        id: EntryId,
+        check: &LengthCheck<'_>,
+    ) -> Result<Expansion, Error> {
         if let Some(exp) = self.replacement(name)? {
             return Ok(exp);
         }
@@ -485,7 +672,7 @@ impl<'r> Strings<'r> {
             let mut scratch = scratch.borrow_mut();
             scratch.text.clear();
             scratch.refs.clear();
-            let built = self.expand(dies, id, &mut scratch, 0);
+            let built = self.expand(dies, id, &mut scratch, 0, check);
             let exp = Expansion {
                 text: scratch.text.as_str().to_owned(),
                 refs: scratch.refs.as_slice().to_vec(),
@@ -527,11 +714,15 @@ impl<'r> Strings<'r> {
     }
 
     /// The strings of a die map's symbol entries.
-    fn symbol_strings(&self, dies: &DieMap) -> Result<Vec<(DieId, Expansion)>, Error> {
+    fn symbol_strings(
+        &self,
+        dies: &DieMap,
+        check: &LengthCheck<'_>,
+    ) -> Result<Vec<(DieId, Expansion)>, Error> {
         let mut out: Vec<(DieId, Expansion)> = Vec::new();
         for (die, id) in dies.symbol_entries() {
             let mut exp = Expansion::default();
-            self.expand(dies, id, &mut exp, 0)?;
+            self.expand(dies, id, &mut exp, 0, check)?;
             out.push((die, exp));
         }
         Ok(out)
@@ -539,15 +730,16 @@ impl<'r> Strings<'r> {
 
     /// The strings of a unit's die map, all on this thread.
     fn unit_strings(&self, dies: &DieMap) -> Result<UnitStrings, Error> {
-        let mut types = Vec::new();
-        for (id, name) in self.named_entries(dies) {
-            let exp = self.expand_named(dies, &name, id)?;
-            types.push((name, exp));
-        }
-        Ok(UnitStrings {
-            types,
-            symbols: self.symbol_strings(dies)?,
-        })
+        let named = self.named_entries(dies);
+        let check = LengthCheck::new(&named);
+        let exps = named
+            .iter()
+            .map(|(id, name)| self.expand_named(dies, name, *id, &check))
+            .collect::<Result<Vec<_>, _>>()?;
+        let symbols = self.symbol_strings(dies, &check)?;
+        drop(check);
+        let types = named.into_iter().map(|(_, name)| name).zip(exps).collect();
+        Ok(UnitStrings { types, symbols })
     }
 }
 
@@ -603,17 +795,19 @@ impl<'r> TypeMap<'r> {
         // In chunks, so that only a chunk's strings wait to be kept.
         const CHUNK: usize = 1 << 14;
         let todo = self.strings.named_entries(dies);
+        let check = LengthCheck::new(&todo);
         for chunk in todo.chunks(CHUNK) {
             let this = self.strings;
+            let check = &check;
             let strings: Vec<Result<Expansion, Error>> = chunk
                 .par_iter()
-                .map(|(id, name)| this.expand_named(dies, name, *id))
+                .map(|(id, name)| this.expand_named(dies, name, *id, check))
                 .collect();
             for ((_, name), exp) in chunk.iter().zip(strings) {
                 self.add(name.clone(), exp?);
             }
         }
-        let symbols = self.strings.symbol_strings(dies)?;
+        let symbols = self.strings.symbol_strings(dies, &check)?;
         self.symbols.extend(symbols);
         Ok(())
     }
@@ -813,5 +1007,181 @@ impl<'r> Consumer for TypeMap<'r> {
             d.clear();
         }
         self.error = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gimli::constants as dw;
+
+    /// A die map of complete entries: DIE `die` gets `frags`, built from
+    /// text, breaks and other DIEs; `name` makes it a named type.
+    struct Builder {
+        map: DieMap,
+    }
+
+    enum F<'s> {
+        T(&'s str),
+        B(i8),
+        D(DieId),
+    }
+
+    impl Builder {
+        fn new() -> Self {
+            Builder {
+                map: DieMap::default(),
+            }
+        }
+
+        fn entry(&mut self, die: DieId, tag: gimli::DwTag, name: Option<&str>, frags: &[F]) {
+            let id = self.map.create(die, State::Complete, tag);
+            if let Some(n) = name {
+                self.map.set_fqn(id, n);
+            }
+            for f in frags {
+                match *f {
+                    F::T(s) => self.map.add_text(id, s),
+                    F::B(n) => self.map.add_break(id, n),
+                    F::D(d) => {
+                        let slot = self.map.slot_for(d, dw::DW_TAG_pointer_type);
+                        self.map.add_die(id, slot);
+                    }
+                }
+            }
+            self.map.complete(id, State::Complete);
+        }
+    }
+
+    fn expanded_len(strings: &Strings<'_>, dies: &DieMap, id: EntryId) -> Result<usize, Error> {
+        let mut out = Expansion::default();
+        strings.expand(dies, id, &mut out, 0, &LengthCheck::new(&[]))?;
+        Ok(out.len())
+    }
+
+    #[test]
+    fn lengths_are_those_of_the_strings_built() {
+        let rules = ksymrules_grammar::default_rules();
+        let strings = Strings {
+            rules: &rules,
+            replace: None,
+        };
+        let mut b = Builder::new();
+        // Leaves first, as the walk completes them.
+        b.entry(1, dw::DW_TAG_base_type, None, &[F::T("base_type int")]);
+        b.entry(
+            2,
+            dw::DW_TAG_structure_type,
+            Some("has space"),
+            &[F::T("structure_type x {"), F::D(1), F::T("}")],
+        );
+        b.entry(
+            3,
+            dw::DW_TAG_pointer_type,
+            None,
+            &[
+                F::T("pointer_type {"),
+                F::D(1),
+                F::B(1),
+                F::B(-1),
+                F::T("}"),
+            ],
+        );
+        b.entry(
+            4,
+            dw::DW_TAG_subroutine_type,
+            None,
+            &[
+                F::T("("),
+                F::D(3),
+                F::B(0),
+                F::T(","),
+                F::D(3),
+                F::D(2),
+                F::B(0),
+            ],
+        );
+        let dies = &b.map;
+        let mut out = Expansion::default();
+        let last = dies.entries.len() as EntryId - 1;
+        strings
+            .expand(dies, last, &mut out, 0, &LengthCheck::new(&[]))
+            .unwrap();
+        assert_eq!(
+            out.text,
+            "(pointer_type {base_type int } ,pointer_type {base_type int }s#'has space' "
+        );
+        let mut lens = Lengths::new(dies);
+        for id in 0..dies.entries.len() as EntryId {
+            let want = expanded_len(&strings, dies, id).unwrap() as u64;
+            assert_eq!(
+                strings.length(dies, &mut lens, id),
+                Some(want),
+                "entry {id}"
+            );
+        }
+    }
+
+    #[test]
+    fn cycles_and_missing_strings_have_no_length() {
+        let rules = ksymrules_grammar::default_rules();
+        let strings = Strings {
+            rules: &rules,
+            replace: None,
+        };
+        let mut b = Builder::new();
+        // 2 refers to 3, which is never given a string; 4 and 5 refer to
+        // each other (unnamed, so each inlines the other).
+        b.entry(2, dw::DW_TAG_pointer_type, None, &[F::T("p"), F::D(3)]);
+        b.entry(5, dw::DW_TAG_pointer_type, None, &[F::T("q"), F::D(4)]);
+        b.entry(4, dw::DW_TAG_pointer_type, None, &[F::T("r"), F::D(5)]);
+        b.entry(6, dw::DW_TAG_const_type, None, &[F::D(4)]);
+        let dies = &b.map;
+        let mut lens = Lengths::new(dies);
+        for id in 0..dies.entries.len() as EntryId {
+            assert_eq!(strings.length(dies, &mut lens, id), None, "entry {id}");
+            assert!(expanded_len(&strings, dies, id).is_err(), "entry {id}");
+        }
+    }
+
+    #[test]
+    fn doubling_strings_are_refused_before_they_are_built() {
+        let rules = ksymrules_grammar::default_rules();
+        let strings = Strings {
+            rules: &rules,
+            replace: None,
+        };
+        // 59 levels, each taking the previous one twice: 3 * 2^59 bytes.
+        let mut b = Builder::new();
+        b.entry(100, dw::DW_TAG_base_type, None, &[F::T("int")]);
+        for d in 101..160 {
+            b.entry(
+                d,
+                dw::DW_TAG_pointer_type,
+                None,
+                &[F::D(d - 1), F::D(d - 1)],
+            );
+        }
+        let dies = &b.map;
+        let top = dies.resolve(dies.slot_of(159).unwrap()).unwrap();
+        let named = [(top, "t#top".to_string())];
+        let e = strings.check_lengths(dies, &named).unwrap_err();
+        assert!(e.message.contains("grows beyond 64 MiB"), "{e}");
+        assert!(e.message.contains("t#top (DIE 0x9f)"), "{e}");
+        // Building it stops as soon as it passes CHECK_AT.
+        let check = LengthCheck::new(&named);
+        let e = strings
+            .expand_named(dies, "t#top", top, &check)
+            .unwrap_err();
+        assert!(
+            e.message.contains("would be 1729382256910270464 bytes"),
+            "{e}"
+        );
+        // A string below the limit is built, whatever the others are.
+        let small = dies.resolve(dies.slot_of(110).unwrap()).unwrap();
+        let exp = strings
+            .expand_named(dies, "t#small", small, &LengthCheck::new(&[]))
+            .unwrap();
+        assert_eq!(exp.len(), 3 << 10);
     }
 }

@@ -53,10 +53,33 @@ pub(crate) fn deep<R>(depth: usize, f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Most `--dump-dies` output for one symbol: replays repeat cached
-/// strings, so unnamed types that each use the previous one twice would
-/// double it at every level.
-const MAX_DUMP: usize = 256 << 20;
+/// Limits on `--dump-dies` output. Replays repeat cached strings, so
+/// unnamed types that each use the previous one twice would double the
+/// output at every level: they are refused before a replay is written, from
+/// a lower bound of what it writes (`Walker::dump_floor`), and checked
+/// against what is written so far.
+///
+/// The output is large for real objects too: every symbol's walk writes
+/// the whole closure of its types (each expand-once type in full once),
+/// indented. The golden kernel modules write 80 to 165 MB (up to 5.5 MB a
+/// symbol), the golden Rust helpers 285 MB, the vmlinux of Debian's 6.1
+/// cloud kernel 15.4 GB (up to 7.9 MB a symbol). What real objects do not
+/// do is repeat their strings: without the indentation, one symbol's
+/// output stayed below twice the text of all the strings built so far
+/// (the die map's) in every one of them, while doubling passes any
+/// multiple of it after a few levels.
+///
+/// Most output for one symbol, in bytes.
+const MAX_DUMP: u64 = 256 << 20;
+/// Most output for one symbol, indentation left out, as a multiple of the
+/// text of the strings built so far, with `DUMP_SLACK` allowed whatever
+/// that text is (for small objects).
+const DUMP_REPEATS: u64 = 64;
+const DUMP_SLACK: u64 = 64 << 10;
+/// Most output for a whole object, in bytes: four times vmlinux's (a
+/// limit of hundreds of MB would refuse real modules); a doubling input
+/// stops far below it, at the limits of one symbol.
+const MAX_DUMP_TOTAL: u64 = 64 << 30;
 
 /// `--dump-dies` output: the walk as it happens, indented; handed on after
 /// each symbol (`drain`), so that only one symbol's output is held.
@@ -69,18 +92,66 @@ pub struct Dumper {
     pending_break: bool,
     /// Whether the output handed on so far ends a line (or is empty).
     line_ended: bool,
+    /// Bytes handed on so far.
+    drained: u64,
+    /// Bytes of indentation written so far, and when the current symbol
+    /// began.
+    indent: u64,
+    symbol_indent: u64,
 }
 
 impl Dumper {
     fn text(&mut self, s: &str) {
         if self.pending_break {
             self.out.push('\n');
-            for _ in 0..self.level.max(0) {
+            let level = self.level.max(0) as usize;
+            for _ in 0..level {
                 self.out.push_str("  ");
             }
+            self.indent += 2 * level as u64;
             self.pending_break = false;
         }
         self.out.push_str(s);
+    }
+
+    /// Refuses a replay that would take the output beyond its limits: it
+    /// writes at least `floor` bytes, not counting indentation; the strings
+    /// built so far hold `text` bytes.
+    fn check(&self, floor: u64, text: usize, die: DieId) -> Result<(), Error> {
+        let symbol = (self.out.len() - self.symbol_start) as u64;
+        let plain = symbol
+            .saturating_sub(self.indent - self.symbol_indent)
+            .saturating_add(floor);
+        let repeats = DUMP_SLACK.max(DUMP_REPEATS.saturating_mul(text as u64));
+        let total = self.drained + self.out.len() as u64;
+        let (what, limit) = if symbol.saturating_add(floor) > MAX_DUMP {
+            ("one symbol", format!("{} MiB", MAX_DUMP >> 20))
+        } else if plain > repeats {
+            (
+                "one symbol",
+                format!(
+                    "{repeats} bytes without indentation (the larger of {} KiB and \
+                     {DUMP_REPEATS} times the {text} bytes of the strings built)",
+                    DUMP_SLACK >> 10
+                ),
+            )
+        } else if total.saturating_add(floor) > MAX_DUMP_TOTAL {
+            ("the object", format!("{} GiB", MAX_DUMP_TOTAL >> 30))
+        } else {
+            return Ok(());
+        };
+        Err(Error::new(format!(
+            "--dump-dies output for {what} grows beyond {limit}: the string of DIE {die:#x} \
+             would add at least {floor} bytes (unnamed types that each use the previous one \
+             several times over?)"
+        )))
+    }
+
+    /// A count of what the output held, indentation left out, that goes
+    /// up by what is written (comparable within one symbol: `drain`
+    /// empties the output).
+    fn plain(&self) -> u64 {
+        (self.out.len() as u64).wrapping_sub(self.indent)
     }
 
     fn brk(&mut self, n: i8) {
@@ -91,6 +162,7 @@ impl Dumper {
     fn end_symbol(&mut self) {
         self.out.push('\n');
         self.symbol_start = self.out.len();
+        self.symbol_indent = self.indent;
     }
 
     /// Writes out what the dump holds.
@@ -100,6 +172,7 @@ impl Dumper {
         }
         let _ = to.write_all(self.out.as_bytes());
         self.line_ended = self.out.ends_with('\n');
+        self.drained += self.out.len() as u64;
         self.out.clear();
         self.symbol_start = 0;
     }
@@ -906,6 +979,9 @@ pub struct Walker<'a, 'r> {
     deepest: usize,
     /// Replays can be skipped entirely (see `replays_matter`).
     skip_replays: bool,
+    /// Per entry: a lower bound of what a replay writes to the dump (see
+    /// `dump_floor`), with the die-map generation it was computed in.
+    floors: (Vec<u64>, u64),
     /// Per slot: the epoch of the last symbol that expanded the DIE.
     marks: Vec<u32>,
     /// The last symbol epoch given out.
@@ -957,6 +1033,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             visits_made: 0,
             deepest: 0,
             skip_replays: !cfg.dump && !replays_matter(cfg.rules, cfg.stable),
+            floors: (Vec::new(), 0),
             marks: Vec::new(),
             epoch: 0,
             kids: Vec::new(),
@@ -1188,15 +1265,17 @@ impl<'a, 'r> Walker<'a, 'r> {
                 return Ok(());
             }
         }
-        if self
-            .dump
-            .as_ref()
-            .is_some_and(|d| d.out.len() - d.symbol_start > MAX_DUMP)
-        {
-            return Err(Error::new(format!(
-                "--dump-dies output for one symbol grows beyond {} MiB",
-                MAX_DUMP >> 20
-            )));
+        // What the replay writes at least (without indentation), and how
+        // much was written when it began.
+        let mut floor = None;
+        if self.dump.is_some() {
+            let f = self.dump_floor(id);
+            let text = self.map.text_len();
+            let die = self.map.die(id);
+            if let Some(d) = &self.dump {
+                d.check(f, text, die)?;
+                floor = Some((f, d.plain(), self.map.generation));
+            }
         }
         let n = self.map.frags(id).len();
         for i in 0..n {
@@ -1217,7 +1296,93 @@ impl<'a, 'r> Walker<'a, 'r> {
                 }
             }
         }
+        // The floor is a lower bound (fuzzing checks it).
+        if let (Some((f, start, generation)), Some(d)) = (floor, &self.dump) {
+            debug_assert!(
+                generation != self.map.generation || d.plain().wrapping_sub(start) >= f,
+                "the replay of entry {id} wrote less than its floor of {f} bytes"
+            );
+        }
         Ok(())
+    }
+
+    /// A lower bound of what replaying entry `id` writes to the dump, not
+    /// counting indentation: its text, a line break per break followed by
+    /// text, and per DIE it refers to the least of the entries a visit may
+    /// replay (none yet: nothing, the visit builds one). Memoised per
+    /// entry, so O(entries + fragments) per die-map generation; an entry
+    /// reached again while it is worked out counts as nothing.
+    fn dump_floor(&mut self, id: EntryId) -> u64 {
+        const NOT_YET: u64 = u64::MAX;
+        const BUSY: u64 = u64::MAX - 1;
+        let (floors, generation) = &mut self.floors;
+        if *generation != self.map.generation {
+            floors.clear();
+            *generation = self.map.generation;
+        }
+        if floors.len() < self.map.entries.len() {
+            floors.resize(self.map.entries.len(), NOT_YET);
+        }
+        let known = |f: u64| if f == BUSY { 0 } else { f };
+        if floors[id as usize] != NOT_YET {
+            return known(floors[id as usize]);
+        }
+        let add = |a: u64, b: u64| a.saturating_add(b).min(BUSY - 1);
+        // (entry, next fragment, bytes so far)
+        let mut stack: Vec<(EntryId, u32, u64)> = vec![(id, 0, 0)];
+        floors[id as usize] = BUSY;
+        while let Some(top) = stack.last_mut() {
+            let (e, i) = (top.0, top.1 as usize);
+            let frags = self.map.frags(e);
+            let Some(&f) = frags.get(i) else {
+                let n = top.2;
+                stack.pop();
+                floors[e as usize] = n;
+                continue;
+            };
+            let slot = match f {
+                Frag::Text(_, n) => {
+                    top.2 = add(top.2, u64::from(n));
+                    top.1 += 1;
+                    continue;
+                }
+                Frag::Break(_) => {
+                    if matches!(frags.get(i + 1), Some(Frag::Text(..))) {
+                        top.2 = add(top.2, 1);
+                    }
+                    top.1 += 1;
+                    continue;
+                }
+                Frag::Die(slot) => slot,
+            };
+            // The entries a visit may replay: the complete one, or for an
+            // expand-once type the unexpanded one too.
+            let once = self
+                .map
+                .slot_tag(slot)
+                .is_some_and(|t| self.rules.is_expanded_once(t));
+            let complete = self.map.get_slot(slot, State::Complete);
+            let unexpanded = once
+                .then(|| self.map.get_slot(slot, State::Unexpanded))
+                .flatten();
+            let todo = [complete, unexpanded]
+                .into_iter()
+                .flatten()
+                .find(|&c| floors[c as usize] == NOT_YET);
+            if let Some(c) = todo {
+                floors[c as usize] = BUSY;
+                stack.push((c, 0, 0));
+                continue;
+            }
+            let least = match (complete, unexpanded) {
+                (Some(c), _) if !once => known(floors[c as usize]),
+                (Some(c), Some(u)) => known(floors[c as usize]).min(known(floors[u as usize])),
+                _ => 0,
+            };
+            top.2 = add(top.2, least);
+            top.1 += 1;
+        }
+        known(floors[id as usize])
     }
 
     /// The expand-once DIEs a replay of `id` meets, in order, memoized;

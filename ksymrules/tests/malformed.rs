@@ -320,3 +320,81 @@ fn unnamed_types_doubling_at_every_level() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("grows beyond"), "{err}");
 }
+
+#[test]
+fn the_kept_doubling_input_fails_fast_in_every_mode() {
+    // fuzz/regressions/object/unnamed-type-doubling-24: 24 levels of
+    // unnamed types, each taking two of the previous one. Its strings and
+    // its --dump-dies output would be gigabytes; the limits refuse them
+    // from estimates, before the work is done (it once wrote 767 MB of
+    // dump before failing).
+    let obj = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions/object/unnamed-type-doubling-24");
+    let data = std::fs::read(&obj).unwrap();
+    use object::{Object, ObjectSymbol};
+    let file = object::File::parse(&*data).unwrap();
+    let mut symbols = String::new();
+    for s in file
+        .symbols()
+        .filter(|s| s.is_global() && s.is_definition())
+    {
+        symbols.push_str(s.name().unwrap());
+        symbols.push('\n');
+    }
+    assert!(symbols.contains("v24\n"), "{symbols}");
+    let symtypes = tmp("doubling-kept.symtypes");
+    let t = symtypes.to_str().unwrap();
+    let modes: [&[&str]; 7] = [
+        &[],
+        &["--stable"],
+        &["--dump-versions"],
+        &["--dump-types"],
+        &["-T", t],
+        &["--dump-dies"],
+        &["--stable", "--dump-dies", "--dump-versions", "-T", t],
+    ];
+    for args in modes {
+        let _ = std::fs::remove_file(&symtypes);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ksymrules"))
+            .args(args)
+            .arg(&obj)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(symbols.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no #SYMVER lines");
+        assert!(!symtypes.exists(), "{args:?}: no symtypes file");
+        // The dump stops after a few of its levels: the symbols before
+        // the one refused write about 400 KB in all.
+        let limit = if args.contains(&"--dump-dies") {
+            4 << 20
+        } else {
+            4096
+        };
+        assert!(
+            out.stderr.len() < limit,
+            "{args:?}: {} bytes of stderr",
+            out.stderr.len()
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().last().unwrap_or_default();
+        let want = format!("error: {}: ", obj.display());
+        assert!(last.starts_with(&want), "{args:?}: {last}");
+        let what = if args.contains(&"--dump-dies") {
+            "--dump-dies output for one symbol grows beyond "
+        } else {
+            "grows beyond 64 MiB: it would be "
+        };
+        assert!(last.contains(what), "{args:?}: {last}");
+        assert!(last.contains("DIE 0x"), "{args:?}: {last}");
+    }
+}
