@@ -16,6 +16,18 @@ _ksymrules() {
             ",$1")
                 cmd="ksymrules"
                 ;;
+            ksymrules,check-rules)
+                cmd="ksymrules__subcmd__check__subcmd__rules"
+                ;;
+            ksymrules,help)
+                cmd="ksymrules__subcmd__help"
+                ;;
+            ksymrules__subcmd__help,check-rules)
+                cmd="ksymrules__subcmd__help__subcmd__check__subcmd__rules"
+                ;;
+            ksymrules__subcmd__help,help)
+                cmd="ksymrules__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -23,7 +35,7 @@ _ksymrules() {
 
     case "${cmd}" in
         ksymrules)
-            opts="-d -s -T -h -V --debug --dump-dies --dump-die-map --dump-types --dump-versions --stable --symtypes --rules --kabi --print-rules --walk-in-order --help --version"
+            opts="-d -s -T -h -V --debug --dump-dies --dump-die-map --dump-types --dump-versions --stable --symtypes --rules --kabi --print-rules --walk-in-order --help --version check-rules help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -45,6 +57,70 @@ _ksymrules() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksymrules__subcmd__check__subcmd__rules)
+            opts="-h --kabi --objects --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kabi)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --objects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksymrules__subcmd__help)
+            opts="check-rules help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksymrules__subcmd__help__subcmd__check__subcmd__rules)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksymrules__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -11,6 +11,7 @@ pub mod dwarf;
 pub mod elf;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod inventory;
 pub mod kabi;
 pub mod stable;
 pub mod symbols;

@@ -147,6 +147,8 @@ impl Rust for Rules {
             variable,
             replace_when,
             kabi,
+            kabi_origins,
+            tunings,
         } = self;
         record(
             out,
@@ -162,6 +164,8 @@ impl Rust for Rules {
                 ("variable", variable),
                 ("replace_when", replace_when),
                 ("kabi", kabi),
+                ("kabi_origins", kabi_origins),
+                ("tunings", tunings),
             ],
         );
     }
@@ -278,6 +282,57 @@ impl Rust for Field {
             Field::KabiRenamed => out.push_str(&f("KabiRenamed")),
             Field::Via(at, field) => call(out, &f("Via"), &[at, field]),
             Field::Unit(u) => call(out, &f("Unit"), &[u]),
+        }
+    }
+}
+
+impl Rust for Tuning {
+    fn rust(&self, out: &mut String) {
+        let t = |v: &str| format!("{M}Tuning::{v}");
+        match self {
+            Tuning::Drop {
+                attrs,
+                from,
+                within,
+                when,
+                origin,
+            } => record(
+                out,
+                &t("Drop"),
+                &[
+                    ("attrs", attrs),
+                    ("from", from),
+                    ("within", within),
+                    ("when", when),
+                    ("origin", origin),
+                ],
+            ),
+            Tuning::Opaque {
+                globs,
+                when,
+                origin,
+            } => record(
+                out,
+                &t("Opaque"),
+                &[("globs", globs), ("when", when), ("origin", origin)],
+            ),
+            Tuning::Omit {
+                tag,
+                glob,
+                within,
+                when,
+                origin,
+            } => record(
+                out,
+                &t("Omit"),
+                &[
+                    ("tag", tag),
+                    ("glob", glob),
+                    ("within", within),
+                    ("when", when),
+                    ("origin", origin),
+                ],
+            ),
         }
     }
 }

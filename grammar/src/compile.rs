@@ -58,6 +58,7 @@ struct Collected {
     symbols: BTreeMap<String, Def<Body>>,
     replace: Option<Def<ast::Cond>>,
     kabi: Vec<KabiRule>,
+    kabi_origins: Vec<Origin>,
     /// Tuning statements, in the order read: (file, statement).
     tunings: Vec<(u16, Statement)>,
 }
@@ -170,6 +171,10 @@ fn collect(
                 define_once(&mut c.replace, index, pos, when, name, "replace")?;
             }
             Statement::Kabi { kind, target, args } => {
+                c.kabi_origins.push(Origin {
+                    file: index,
+                    pos: kind.pos,
+                });
                 c.kabi.push(kabi_rule(name, &kind, target, &args)?);
             }
             st @ (Statement::Drop { .. } | Statement::Opaque { .. } | Statement::Omit { .. }) => {
@@ -374,11 +379,14 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
         variable,
         replace_when,
         kabi: c.kabi,
+        kabi_origins: c.kabi_origins,
+        tunings: Vec::new(),
     };
     for (file, st) in &c.tunings {
         let f = files[*file as usize].clone();
         let tuning = tuning(&f, *file, st)?;
         rules.tune(&tuning).map_err(|e| tuning_error(&f, st, e))?;
+        rules.tunings.push(tuning);
     }
     Ok(rules)
 }
@@ -471,21 +479,29 @@ fn tuning_error(file: &str, st: &Statement, message: String) -> RulesError {
 pub struct KabiFile {
     pub name: String,
     pub rules: Vec<KabiRule>,
+    /// Where each rule is in the file.
+    positions: Vec<Pos>,
     tunings: Vec<Statement>,
 }
 
 impl KabiFile {
     /// Adds this file's kABI rules to `rules`, and makes its tunings.
     pub fn add_to(self, rules: &mut Rules) -> Result<(), RulesError> {
-        rules.kabi.extend(self.rules);
         let index = u16::try_from(rules.files.len())
             .map_err(|_| RulesError::at(&self.name, Pos::default(), "too many rules files"))?;
         rules.files.push(self.name.clone());
+        rules.kabi.extend(self.rules);
+        rules.kabi_origins.extend(
+            self.positions
+                .iter()
+                .map(|&pos| Origin { file: index, pos }),
+        );
         for st in &self.tunings {
             let t = tuning(&self.name, index, st)?;
             rules
                 .tune(&t)
                 .map_err(|e| tuning_error(&self.name, st, e))?;
+            rules.tunings.push(t);
         }
         Ok(())
     }
@@ -508,11 +524,13 @@ pub fn load_kabi(name: &str, text: &str) -> Result<KabiFile, RulesError> {
     let mut out = KabiFile {
         name: name.to_string(),
         rules: Vec::new(),
+        positions: Vec::new(),
         tunings: Vec::new(),
     };
     for st in file.statements {
         match st {
             Statement::Kabi { kind, target, args } => {
+                out.positions.push(kind.pos);
                 out.rules.push(kabi_rule(name, &kind, target, &args)?)
             }
             st @ (Statement::Drop { .. } | Statement::Opaque { .. } | Statement::Omit { .. }) => {

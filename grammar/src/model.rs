@@ -314,6 +314,12 @@ pub struct Rules {
     pub replace_when: Option<Cond>,
     /// kABI rules written in the rules files.
     pub kabi: Vec<KabiRule>,
+    /// Where each of `kabi` was written (rules from an object's section
+    /// are not here).
+    pub kabi_origins: Vec<Origin>,
+    /// The tuning statements made (already applied; kept to check them
+    /// against objects: `ksymrules check-rules`).
+    pub tunings: Vec<Tuning>,
 }
 
 impl Rules {

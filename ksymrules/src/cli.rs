@@ -16,6 +16,8 @@ use std::path::PathBuf;
                   and prints `#SYMVER <name> 0x<crc>` for each symbol, as gendwarfksyms does. \
                   What goes into the type strings is decided by a rules file: the embedded \
                   default reproduces gendwarfksyms (see --print-rules).",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
     after_long_help = "Environment:\n  \
         KSYMRULES_RULES=FILE   rules to use when --rules is not given\n  \
         KSYMRULES_KABI=FILE:.. kABI files to add when --kabi is not given\n\
@@ -27,6 +29,8 @@ use std::path::PathBuf;
         The rules language: ksymrules-rules(5), docs/rules.md."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Print debugging information
     #[arg(short = 'd', long)]
     pub debug: bool,
@@ -71,4 +75,32 @@ pub struct Cli {
     /// The objects to read (ELF, with DWARF)
     #[arg(value_name = "OBJECT", required_unless_present = "print_rules")]
     pub objects: Vec<PathBuf>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Check a rules file without versioning anything; with objects, also
+    /// report its statements that find nothing in them
+    #[command(
+        long_about = "Loads RULES (the embedded default when none is given) and the kABI files, \
+                      and reports their errors as a version run would. With --objects, also \
+                      reports, as warnings, the tuning statements (drop, opaque, omit) and \
+                      kABI rules that find nothing in those objects: a glob that matches no \
+                      type, an attribute no DIE has, a kABI target that names nothing.",
+        after_long_help = "Exit status: 0 when the files load (warnings or not), 1 on an error."
+    )]
+    CheckRules(CheckRules),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckRules {
+    /// kABI files to check too (`kabi`, `drop`, `opaque`, `omit` statements)
+    #[arg(long, value_name = "FILE")]
+    pub kabi: Vec<PathBuf>,
+    /// Objects to look for what the statements name
+    #[arg(long, value_name = "OBJECT", num_args = 1..)]
+    pub objects: Vec<PathBuf>,
+    /// The rules file (default: the embedded default rules)
+    #[arg(value_name = "RULES")]
+    pub rules: Option<PathBuf>,
 }

@@ -103,6 +103,9 @@ fn show_rules_error(e: &ksymrules_grammar::RulesError) -> String {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    if let Some(ksymrules::cli::Command::CheckRules(c)) = &cli.command {
+        return check_rules(c);
+    }
     let mut rules = match &cli.rules {
         Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
         None => default_rules::rules(),
@@ -227,5 +230,55 @@ fn write_atomically(path: &Path, data: &[u8]) -> Result<(), String> {
         .map_err(fail)?;
     tmp.write_all(data).map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// `ksymrules check-rules`: load the files, then look in the objects for
+/// what their statements name.
+fn check_rules(c: &ksymrules::cli::CheckRules) -> Result<(), Failure> {
+    let mut rules = match &c.rules {
+        Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
+        None => default_rules::rules(),
+    };
+    for path in &c.kabi {
+        let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
+        extra.add_to(&mut rules).map_err(Failure::Rules)?;
+    }
+    let mut inv = ksymrules_engine::inventory::Inventory::default();
+    for path in &c.objects {
+        let obj = ksymrules_engine::elf::ObjectFile::open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        inv.add(&obj)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let mut warnings = 0;
+    if !c.objects.is_empty() {
+        for u in ksymrules_engine::inventory::unmatched(&rules, &inv) {
+            let file = rules
+                .files
+                .get(u.origin.file as usize)
+                .map_or("?", String::as_str);
+            eprintln!(
+                "warning: {file}:{}:{}: {}",
+                u.origin.pos.line, u.origin.pos.col, u.message
+            );
+            warnings += 1;
+        }
+    }
+    let name = c.rules.as_ref().map_or_else(
+        || "the default rules".to_string(),
+        |p| p.display().to_string(),
+    );
+    eprintln!(
+        "check-rules: {name}: {} tuning statements, {} kABI rules{}: {warnings} warning{}",
+        rules.tunings.len(),
+        rules.kabi.len(),
+        if c.objects.is_empty() {
+            String::new()
+        } else {
+            format!(", looked for in {} objects", c.objects.len())
+        },
+        if warnings == 1 { "" } else { "s" }
+    );
     Ok(())
 }

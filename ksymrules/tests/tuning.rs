@@ -327,3 +327,65 @@ fn a_statement_that_changes_nothing_is_an_error() {
         assert_eq!(err.message, message);
     }
 }
+
+#[test]
+fn check_rules_reports_what_finds_nothing_in_the_objects() {
+    let (Some(a), Some(b)) = (shared("golden-ko/x_tables"), shared("golden-ko/vsock")) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("tune.rules");
+    std::fs::write(
+        &rules,
+        "ksymrules 1\ninclude \"default\"\n\
+         drop alignment\n\
+         opaque \"sk_bfu*\", \"list_head\"\n\
+         omit member \"*next*\" in \"list_head\"\n\
+         omit enumerator \"NO_SUCH_*\"\n\
+         drop data_member_location from member in \"no_such_type\"\n",
+    )
+    .unwrap();
+    let kabi = tmp.path().join("t.kabi");
+    std::fs::write(
+        &kabi,
+        "ksymrules 1\nkabi declonly \"list_head\"\nkabi declonly \"hidden_def\"\n\
+         kabi type_string \"nope_sym\" \"x\"\nkabi type_string \"s#list_head\" \"x\"\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ksymrules"))
+        .arg("check-rules")
+        .arg("--kabi")
+        .arg(&kabi)
+        .arg("--objects")
+        .arg(a.join("input.o"))
+        .arg(b.join("input.o"))
+        .arg("--")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    let (r, k) = (rules.display(), kabi.display());
+    let expected = [
+        format!("warning: {r}:4:8: glob \"sk_bfu*\" matched no type in 2 objects"),
+        format!("warning: {r}:6:6: glob \"NO_SUCH_*\" matched no enumerator in 2 objects"),
+        format!("warning: {r}:7:6: glob \"no_such_type\" matched no type in 2 objects"),
+        format!("warning: {k}:3:6: kABI target \"hidden_def\" matched no type in 2 objects"),
+        format!("warning: {k}:4:6: kABI target \"nope_sym\" matched no symbol in 2 objects"),
+        format!(
+            "check-rules: {r}: 5 tuning statements, 4 kABI rules, looked for in 2 objects: 5 warnings"
+        ),
+    ];
+    assert_eq!(stderr.lines().collect::<Vec<_>>(), expected, "{stderr}");
+
+    // A file with an error fails, with the error shown.
+    std::fs::write(&rules, "ksymrules 1\nopaque list_head\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ksymrules"))
+        .args(["check-rules", rules.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .starts_with(&format!("error: {r}:2:8: expected a string")));
+}
