@@ -1488,13 +1488,13 @@ impl<'a, 'r> Walker<'a, 'r> {
     fn run_ops(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, ops: &[Op]) -> Result<(), Error> {
         for op in ops {
             match op {
-                Op::Text(s) => self.emit(ctx.id, s),
+                Op::Text(s, _) => self.emit(ctx.id, s),
                 Op::Break(n) => self.emit_break(ctx.id, *n),
-                Op::Field(f) => {
+                Op::Field(f, _) => {
                     let v = self.field(ctx, f)?;
                     self.print(walk, ctx, v)?;
                 }
-                Op::Value(e) => {
+                Op::Value(e, _) => {
                     let v = self.eval(walk, ctx, e)?;
                     self.print(walk, ctx, v)?;
                 }
@@ -1922,9 +1922,9 @@ fn expr_describes(e: &Expr) -> bool {
 /// set no variable.
 fn unexpanded_is_pure(ops: &[Op], stable: bool) -> bool {
     ops.iter().all(|op| match op {
-        Op::Text(_) | Op::Break(_) => true,
-        Op::Field(f) => !f.is_reference(),
-        Op::Value(e) => !expr_describes(e),
+        Op::Text(..) | Op::Break(_) => true,
+        Op::Field(f, _) => !f.is_reference(),
+        Op::Value(e, _) => !expr_describes(e),
         Op::Separator(body) => unexpanded_is_pure(body, stable),
         Op::Children(arms) => arms.iter().all(|a| !matches!(a.action, Action::Describe)),
         Op::SetVar(..) | Op::LetVar(..) | Op::ClearVar(_) => false,

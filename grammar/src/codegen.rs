@@ -224,9 +224,9 @@ impl Rust for Op {
     fn rust(&self, out: &mut String) {
         let op = |v: &str| format!("{M}Op::{v}");
         match self {
-            Op::Text(t) => call(out, &op("Text"), &[t]),
-            Op::Field(f) => call(out, &op("Field"), &[f]),
-            Op::Value(e) => call(out, &op("Value"), &[e]),
+            Op::Text(t, o) => call(out, &op("Text"), &[t, o]),
+            Op::Field(f, o) => call(out, &op("Field"), &[f, o]),
+            Op::Value(e, o) => call(out, &op("Value"), &[e, o]),
             Op::Break(d) => call(out, &op("Break"), &[d]),
             Op::If(arms, otherwise) => call(out, &op("If"), &[arms, otherwise]),
             Op::Separator(ops) => call(out, &op("Separator"), &[ops]),

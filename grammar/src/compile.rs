@@ -688,6 +688,15 @@ impl<'a> Context<'a> {
         RulesError::at(self.file, pos, msg)
     }
 
+    /// Where a piece at `pos` of this context's file was written.
+    fn origin(&self, pos: Pos) -> Origin {
+        let file = self.files.iter().position(|f| f == self.file).unwrap_or(0);
+        Origin {
+            file: file as u16,
+            pos,
+        }
+    }
+
     fn body(&self, body: &Body, owner: &Name) -> Result<Vec<Op>, RulesError> {
         match body {
             Body::Block(pieces) => self.pieces(pieces),
@@ -774,12 +783,12 @@ impl<'a> Context<'a> {
             ));
         }
         match piece {
-            ast::Piece::Text(s, _) => out.push(Op::Text(s.clone())),
+            ast::Piece::Text(s, pos) => out.push(Op::Text(s.clone(), self.origin(*pos))),
             ast::Piece::SetVar(v, e) => out.push(Op::SetVar(v.text.clone(), self.expr(e)?)),
             ast::Piece::LetVar(v, e) => out.push(Op::LetVar(v.text.clone(), self.expr(e)?)),
             ast::Piece::ClearVar(v) => out.push(Op::ClearVar(v.text.clone())),
             ast::Piece::Field(n) => match self.params.get(&n.text) {
-                Some(lit) => out.push(Op::Text(literal_text(lit))),
+                Some(lit) => out.push(Op::Text(literal_text(lit), self.origin(n.pos))),
                 None => {
                     let field = self.field(n)?;
                     if let Some(AttrClass::Flag) = leaf_class(&field) {
@@ -788,10 +797,10 @@ impl<'a> Context<'a> {
                             format!("`{0}` is a flag: test it with has({0})", n.text),
                         ));
                     }
-                    out.push(Op::Field(field));
+                    out.push(Op::Field(field, self.origin(n.pos)));
                 }
             },
-            ast::Piece::Value(e, _) => out.push(Op::Value(self.expr(e)?)),
+            ast::Piece::Value(e, pos) => out.push(Op::Value(self.expr(e)?, self.origin(*pos))),
             ast::Piece::Attr(n) => {
                 let field = self.field(n)?;
                 if !matches!(field, Field::Attr(_, AttrClass::Constant)) {
@@ -807,9 +816,9 @@ impl<'a> Context<'a> {
                     vec![(
                         Cond::Has(Expr::Field(field.clone())),
                         vec![
-                            Op::Text(format!(" {}(", n.text)),
-                            Op::Field(field),
-                            Op::Text(")".to_string()),
+                            Op::Text(format!(" {}(", n.text), self.origin(n.pos)),
+                            Op::Field(field, self.origin(n.pos)),
+                            Op::Text(")".to_string(), self.origin(n.pos)),
                         ],
                     )],
                     Vec::new(),

@@ -158,9 +158,9 @@ impl Folder {
                     }
                     out.push(Op::Children(kept));
                 }
-                op @ (Op::Text(_)
-                | Op::Field(_)
-                | Op::Value(_)
+                op @ (Op::Text(..)
+                | Op::Field(..)
+                | Op::Value(..)
                 | Op::Break(_)
                 | Op::SetVar(..)
                 | Op::LetVar(..)
@@ -218,7 +218,7 @@ mod tests {
         assert!(plain.contains("Or([])"), "{plain}");
         assert!(!plain.contains("DwAt(11)"), "{plain}");
         assert!(
-            plain.contains("Text(\"c\")") && !plain.contains("Text(\"d\")"),
+            plain.contains("Text(\"c\",") && !plain.contains("Text(\"d\","),
             "{plain}"
         );
         let stable = format!(
@@ -229,7 +229,7 @@ mod tests {
         assert!(!stable.contains("Or([])"), "{stable}");
         assert!(stable.contains("DwAt(11)"), "{stable}");
         assert!(
-            stable.contains("Text(\"d\")") && !stable.contains("Text(\"c\")"),
+            stable.contains("Text(\"d\",") && !stable.contains("Text(\"c\","),
             "{stable}"
         );
     }

@@ -251,14 +251,16 @@ impl std::fmt::Debug for Glob {
     }
 }
 
+/// The pieces of a rule. Those that print say where they were written
+/// (for `--explain`; the walk itself never looks).
 #[derive(Clone, Debug)]
 pub enum Op {
     /// Literal text.
-    Text(String),
+    Text(String, Origin),
     /// Print a field; a reference field describes the DIE it points to.
-    Field(Field),
+    Field(Field, Origin),
     /// Print an expression's value.
-    Value(Expr),
+    Value(Expr, Origin),
     /// A line break changing the depth by -1, 0 or +1.
     Break(i8),
     /// The pieces of the first arm whose condition holds, else `otherwise`.

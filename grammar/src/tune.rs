@@ -267,13 +267,13 @@ fn drop_in_ops(ops: &mut Vec<Op>, attrs: &[DwAt], guard: Option<&Cond>) -> usize
     let mut out = Vec::with_capacity(ops.len());
     for op in ops.drain(..) {
         match op {
-            Op::Field(f) if field_reads(&f, attrs) => {
+            Op::Field(f, o) if field_reads(&f, attrs) => {
                 n += 1;
-                out.extend(only_if_kept(Op::Field(f)));
+                out.extend(only_if_kept(Op::Field(f, o)));
             }
-            Op::Value(e) if reads(&e, attrs) => {
+            Op::Value(e, o) if reads(&e, attrs) => {
                 n += 1;
-                out.extend(only_if_kept(Op::Value(e)));
+                out.extend(only_if_kept(Op::Value(e, o)));
             }
             Op::LetVar(v, e) if reads(&e, attrs) => {
                 n += 1;
