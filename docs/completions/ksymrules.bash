@@ -35,7 +35,7 @@ _ksymrules() {
 
     case "${cmd}" in
         ksymrules)
-            opts="-d -s -T -h -V --debug --dump-dies --dump-die-map --dump-types --dump-versions --stable --symtypes --rules --kabi --print-rules --walk-in-order --help --version check-rules help"
+            opts="-d -s -T -h -V --debug --dump-dies --dump-die-map --dump-types --dump-versions --stable --symtypes --rules --kabi --print-rules --explain --walk-in-order --help --version check-rules help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -54,6 +54,10 @@ _ksymrules() {
                     return 0
                     ;;
                 --kabi)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --explain)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

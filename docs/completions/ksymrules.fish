@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ksymrules_global_optspecs
-    string join \n d/debug dump-dies dump-die-map dump-types dump-versions s/stable T/symtypes= rules= kabi= print-rules walk-in-order h/help V/version
+    string join \n d/debug dump-dies dump-die-map dump-types dump-versions s/stable T/symtypes= rules= kabi= print-rules explain= walk-in-order h/help V/version
 end
 
 function __fish_ksymrules_needs_command
@@ -27,6 +27,7 @@ end
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -s T -l symtypes -d 'Write a symtypes file' -r -F
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -l rules -d 'Use these rules instead of the embedded default (a file that starts with `include "default"` changes only what it says)' -r -F
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -l kabi -d 'Add the kABI rules of this file (`kabi` statements; see docs/kabi.md); in the environment, several files are separated by `:`' -r -F
+complete -c ksymrules -n "__fish_ksymrules_needs_command" -l explain -d 'Print SYMBOL\'s type string, and those of the types it refers to, piece by piece, with the DIE and the rules-file line behind each piece (no symbol list is read)' -r
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -s d -l debug -d 'Print debugging information'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -l dump-dies -d 'Print the type strings as they are built (stderr)'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -l dump-die-map -d 'Same as --dump-dies'

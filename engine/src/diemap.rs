@@ -104,6 +104,17 @@ pub struct DieMap {
     /// Bumped whenever a newer entry replaces the one a lookup used to
     /// find, so that anything derived from lookups can be recomputed.
     pub generation: u64,
+    /// Where each fragment came from, by (entry, index among the entry's
+    /// fragments), when asked for (`--explain`); text is then not merged.
+    pub provenance: Option<FxHashMap<(EntryId, u32), Prov>>,
+}
+
+/// Where a fragment came from: the DIE whose description printed it, and
+/// the piece of the rules that did (none for a DIE listed as a child).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prov {
+    pub die: DieId,
+    pub origin: Option<ksymrules_grammar::model::Origin>,
 }
 
 impl DieMap {
@@ -353,6 +364,12 @@ impl DieMap {
     /// ends the arena.
     pub fn add_text(&mut self, id: EntryId, s: &str) {
         let end = self.text.len() as u32;
+        if self.provenance.is_some() {
+            // Each piece its own fragment, so that each has its origin.
+            self.scratch(id).push(Frag::Text(end, s.len() as u32));
+            self.text.push_str(s);
+            return;
+        }
         let frags = self.scratch(id);
         match frags.last_mut() {
             Some(Frag::Text(start, len)) if *start + *len == end => *len += s.len() as u32,
@@ -389,6 +406,18 @@ impl DieMap {
             }
         }
         out
+    }
+
+    /// Notes where the next fragment of entry `id` comes from (when
+    /// provenance is recorded).
+    pub fn note(&mut self, id: EntryId, prov: Prov) {
+        if self.provenance.is_none() {
+            return;
+        }
+        let i = self.scratch(id).len() as u32;
+        if let Some(p) = &mut self.provenance {
+            p.insert((id, i), prov);
+        }
     }
 
     pub fn add_break(&mut self, id: EntryId, n: i8) {

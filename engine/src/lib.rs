@@ -9,6 +9,7 @@
 pub mod diemap;
 pub mod dwarf;
 pub mod elf;
+pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inventory;
@@ -180,22 +181,11 @@ pub fn process_object_file(
             );
         }
     };
-    let prefix = &rules.settings.symbol_pointer_prefix;
-    for s in obj.symbols()? {
-        let name = String::from_utf8_lossy(&s.name);
-        if let Some(w) = syms.set_addr(&name, (s.shndx, s.value), prefix) {
-            warn(diag, file, &w);
-        }
+    for w in read_symbols(rules, syms, obj)? {
+        warn(diag, file, &w);
     }
     lap(diag, "reading symbols");
-    let mut kabi = stable::Kabi::from_rules(&rules.kabi)?;
-    if opts.stable {
-        if let Some(data) = obj.section_data(KABI_SECTION)? {
-            let section = kabi::KabiRules::parse(data)
-                .map_err(|e| Error::new(format!("{KABI_SECTION}: {e}")))?;
-            kabi.set_object_rules(section);
-        }
-    }
+    let kabi = read_kabi(rules, opts.stable, obj)?;
     let dwarf = dwarf::Dwarf::load(obj, rules.settings.follow_type_units)?;
     if opts.debug {
         debug(diag, &format!("{file}: {} units", dwarf.main_units));
@@ -211,6 +201,7 @@ pub fn process_object_file(
         debug: opts.debug,
         sequential: opts.sequential_walk,
         progress: opts.progress.as_deref(),
+        provenance: false,
     };
     let replace = rules
         .replace_when
@@ -279,6 +270,37 @@ pub fn process_object_file(
     }
     outcome.symtypes.extend(lines);
     Ok(())
+}
+
+/// Gives the listed symbols their ELF addresses; returns the warnings.
+fn read_symbols(
+    rules: &Rules,
+    syms: &mut Symbols,
+    obj: &elf::ObjectFile,
+) -> Result<Vec<String>, Error> {
+    let prefix = &rules.settings.symbol_pointer_prefix;
+    let mut warnings = Vec::new();
+    for s in obj.symbols()? {
+        let name = String::from_utf8_lossy(&s.name);
+        if let Some(w) = syms.set_addr(&name, (s.shndx, s.value), prefix) {
+            warnings.push(w);
+        }
+    }
+    Ok(warnings)
+}
+
+/// The kABI rules for an object: the rules files', and with `--stable` its
+/// own section's.
+fn read_kabi(rules: &Rules, stable: bool, obj: &elf::ObjectFile) -> Result<stable::Kabi, Error> {
+    let mut kabi = stable::Kabi::from_rules(&rules.kabi)?;
+    if stable {
+        if let Some(data) = obj.section_data(KABI_SECTION)? {
+            let section = kabi::KabiRules::parse(data)
+                .map_err(|e| Error::new(format!("{KABI_SECTION}: {e}")))?;
+            kabi.set_object_rules(section);
+        }
+    }
+    Ok(kabi)
 }
 
 /// The section gendwarfksyms reads kABI rules from.

@@ -321,6 +321,9 @@ pub struct WalkConfig<'a, 'r> {
     pub sequential: bool,
     /// Where to say how many units are walked.
     pub progress: Option<&'r dyn crate::Progress>,
+    /// Record where every fragment comes from (`DieMap::provenance`);
+    /// the walk then goes in order.
+    pub provenance: bool,
 }
 
 /// Walks an object: finds the DIEs of the listed symbols, builds their
@@ -349,7 +352,7 @@ pub fn walk_object<C: Consumer>(
     };
     let dwarf = cfg.dwarf;
     let type_units = cfg.rules.settings.follow_type_units && dwarf.units.len() > dwarf.main_units;
-    if !cfg.sequential && !cfg.dump && !type_units && dwarf.main_units > 1 {
+    if !cfg.sequential && !cfg.dump && !cfg.provenance && !type_units && dwarf.main_units > 1 {
         let saved = syms.clone();
         match walk_parallel(cfg, &scans, syms, &mut out, consumer) {
             Some(result) => {
@@ -1012,6 +1015,10 @@ impl<'a, 'r> Walker<'a, 'r> {
                     / BYTES_PER_DIE,
             ),
         };
+        let mut map = map;
+        if cfg.provenance {
+            map.provenance = Some(Default::default());
+        }
         Walker {
             kabi: cfg.kabi,
             dwarf,
@@ -1478,6 +1485,21 @@ impl<'a, 'r> Walker<'a, 'r> {
         self.map.add_text(id, s);
     }
 
+    /// Notes where the next piece of `ctx`'s entry comes from, when
+    /// provenance is recorded (`--explain`; never on the kbuild path).
+    #[inline]
+    fn note(&mut self, ctx: &Ctx<'a>, origin: Option<ksymrules_grammar::model::Origin>) {
+        if self.map.provenance.is_some() {
+            self.map.note(
+                ctx.id,
+                crate::diemap::Prov {
+                    die: ctx.die,
+                    origin,
+                },
+            );
+        }
+    }
+
     fn emit_break(&mut self, id: EntryId, n: i8) {
         if let Some(d) = &mut self.dump {
             d.brk(n);
@@ -1488,13 +1510,18 @@ impl<'a, 'r> Walker<'a, 'r> {
     fn run_ops(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, ops: &[Op]) -> Result<(), Error> {
         for op in ops {
             match op {
-                Op::Text(s, _) => self.emit(ctx.id, s),
+                Op::Text(s, o) => {
+                    self.note(ctx, Some(*o));
+                    self.emit(ctx.id, s)
+                }
                 Op::Break(n) => self.emit_break(ctx.id, *n),
-                Op::Field(f, _) => {
+                Op::Field(f, o) => {
+                    self.note(ctx, Some(*o));
                     let v = self.field(ctx, f)?;
                     self.print(walk, ctx, v)?;
                 }
-                Op::Value(e, _) => {
+                Op::Value(e, o) => {
+                    self.note(ctx, Some(*o));
                     let v = self.eval(walk, ctx, e)?;
                     self.print(walk, ctx, v)?;
                 }
@@ -1592,7 +1619,10 @@ impl<'a, 'r> Walker<'a, 'r> {
                 break;
             }
             match action {
-                Action::Describe => self.process_type(walk, Some(ctx.id), child)?,
+                Action::Describe => {
+                    self.note(ctx, None);
+                    self.process_type(walk, Some(ctx.id), child)?
+                }
                 Action::Skip => {}
                 Action::Error(msg) => {
                     return Err(Error::new(format!(

@@ -68,6 +68,11 @@ pub struct Cli {
     /// Print the embedded default rules and exit
     #[arg(long)]
     pub print_rules: bool,
+    /// Print SYMBOL's type string, and those of the types it refers to,
+    /// piece by piece, with the DIE and the rules-file line behind each
+    /// piece (no symbol list is read)
+    #[arg(long, value_name = "SYMBOL")]
+    pub explain: Option<String>,
     /// Walk the units one after the other (the parallel walk gives the same
     /// results; for comparing both and for benchmarks)
     #[arg(long, hide = true)]

@@ -12,6 +12,7 @@ use ksymrules::cli::Cli;
 use ksymrules::default_rules;
 use ksymrules_engine::symbols::SymState;
 use ksymrules_engine::{Options, Progress, Symbols};
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -116,6 +117,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
     // What `stable` decides is decided once, not at every DIE.
     let rules = rules.specialize(cli.stable);
+    if let Some(symbol) = &cli.explain {
+        return explain(&rules, &cli, symbol);
+    }
 
     let mut input = Vec::new();
     std::io::stdin()
@@ -281,4 +285,67 @@ fn check_rules(c: &ksymrules::cli::CheckRules) -> Result<(), Failure> {
         if warnings == 1 { "" } else { "s" }
     );
     Ok(())
+}
+
+/// `--explain SYMBOL`: the symbol's string piece by piece, from the first
+/// object that describes it.
+fn explain(rules: &ksymrules_grammar::Rules, cli: &Cli, symbol: &str) -> Result<(), Failure> {
+    for path in &cli.objects {
+        let found = ksymrules_engine::explain::explain(rules, cli.stable, path, symbol)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let Some(x) = found else { continue };
+        // Its CRC, as a version run gives it.
+        let mut syms = Symbols::parse(&format!("{symbol}\n"));
+        let opts = Options {
+            stable: cli.stable,
+            ..Options::default()
+        };
+        ksymrules_engine::run(
+            rules,
+            &opts,
+            &mut syms,
+            &[path.as_path()],
+            &mut std::io::sink(),
+        )
+        .map_err(|e| e.to_string())?;
+        let crc = syms.list.first().map_or(0, |s| s.crc);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{symbol} 0x{crc:08x} in {}: {} type strings",
+            path.display(),
+            x.strings.len()
+        );
+        for s in &x.strings {
+            let _ = writeln!(out, "\n{} ({})", s.name, s.die);
+            let width = s
+                .pieces
+                .iter()
+                .map(|p| format!("{:?}", p.text).chars().count())
+                .max()
+                .unwrap_or(0)
+                .min(40);
+            for p in &s.pieces {
+                let text = format!("{:?}", p.text);
+                let rule = match &p.rule {
+                    Some((file, line, col)) => format!("{file}:{line}:{col}"),
+                    None => "-".to_string(),
+                };
+                let _ = writeln!(out, "  {text:<width$}  {rule:<28}  {}", p.die);
+            }
+        }
+        std::io::stdout()
+            .lock()
+            .write_all(out.as_bytes())
+            .map_err(|e| format!("<stdout>: {e}"))?;
+        return Ok(());
+    }
+    Err(Failure::Message(format!(
+        "{symbol}: no DIE of {} describes it",
+        cli.objects
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }

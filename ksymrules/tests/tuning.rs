@@ -389,3 +389,72 @@ fn check_rules_reports_what_finds_nothing_in_the_objects() {
     assert!(String::from_utf8_lossy(&o.stderr)
         .starts_with(&format!("error: {r}:2:8: expected a string")));
 }
+
+/// `--explain`: the pieces put together are the strings the symtypes
+/// file holds, and each piece names a DIE and, where a rule printed it,
+/// the rule's line.
+#[test]
+fn explained_pieces_make_the_symtypes_strings() {
+    let vendored = root().join("corpus/golden/basic/gcc-dwarf5");
+    let mut cases = vec![(vendored, "wire_buf".to_string())];
+    if let Some(dir) = shared("golden-ko/x_tables") {
+        cases.push((dir, "xt_register_match".to_string()));
+    }
+    for (dir, symbol) in cases {
+        let tuned = run(&dir, &[]);
+        let lines: std::collections::BTreeMap<&str, &str> = tuned
+            .symtypes
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .collect();
+        let o = Command::new(env!("CARGO_BIN_EXE_ksymrules"))
+            .args(["--explain", &symbol])
+            .arg(dir.join("input.o"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = String::from_utf8(o.stdout).unwrap();
+        let crc = tuned
+            .symvers
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("#SYMVER {symbol} ")))
+            .unwrap();
+        assert!(text.starts_with(&format!("{symbol} {crc} in ")), "{text}");
+        // Sections: a header line, then one line per piece: the piece as a
+        // Rust string literal, the rule (or -), the DIE.
+        let mut checked = 0;
+        for section in text.split("\n\n").skip(1) {
+            let mut it = section.lines();
+            let name = it.next().unwrap().split(' ').next().unwrap();
+            let mut joined = String::new();
+            for line in it {
+                let line = line.trim_start();
+                // The literal ends at the first `"` not escaped.
+                let mut end = 1;
+                let b = line.as_bytes();
+                while b[end] != b'"' {
+                    end += if b[end] == b'\\' { 2 } else { 1 };
+                }
+                let literal = &line[1..end];
+                joined.push_str(&literal.replace("\\\"", "\"").replace("\\\\", "\\"));
+                let rest = line[end + 1..].trim_start();
+                assert!(
+                    rest.starts_with("- ")
+                        || rest.contains(".rules")
+                        || rest.starts_with("<default rules>:"),
+                    "{line}"
+                );
+                assert!(rest.contains(" 0x"), "{line}");
+            }
+            assert_eq!(Some(&joined.as_str()), lines.get(name), "{name}");
+            checked += 1;
+        }
+        assert!(checked >= 2, "{text}");
+    }
+}

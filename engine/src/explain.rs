@@ -1,0 +1,304 @@
+//! Where every piece of a symbol's type string comes from: the DIE whose
+//! description printed it and the piece of the rules that did
+//! (`ksymrules --explain SYMBOL`).
+//!
+//! The object is walked once more, in order, with provenance recorded in
+//! the die map (`DieMap::provenance`); the kbuild path never records it.
+//! The symbol's string is then assembled as the type map assembles it:
+//! named types as references (`s#foo`), each explained in turn, unnamed
+//! ones inline, a line break as one space.
+//!
+//! ```text
+//! symbol xt_register_match (DIE 0x2a41, subprogram xt_register_match, x_tables.c:301)
+//!   "subprogram ("           0x2a41 subprogram xt_register_match     <default rules>:60:5
+//!   "formal_parameter "      0x2a5c formal_parameter match           <default rules>:75:5
+//!   "s#xt_match"             0x1f3d structure_type xt_match          <default rules>:84:5
+//!   ...
+//! ```
+
+use crate::diemap::{DieMap, EntryId, Frag, Prov, State};
+use crate::dwarf::{DieId, Dwarf};
+use crate::walk::{self, Consumer, Digester};
+use crate::{elf, Error, Symbols};
+use ksymrules_grammar::Rules;
+use std::collections::BTreeSet;
+
+/// One symbol's string and those of the named types it refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub symbol: String,
+    /// The symbol's string first, then each named type's, in the order
+    /// they are first referred to.
+    pub strings: Vec<Explained>,
+}
+
+/// A string: the symbol's, or a named type's (`s#foo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    /// The symbol's name, or the type's reference name.
+    pub name: String,
+    /// The DIE the string describes.
+    pub die: DieDesc,
+    pub pieces: Vec<Piece>,
+}
+
+/// A piece of a string and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub text: String,
+    /// The DIE whose description printed it.
+    pub die: DieDesc,
+    /// The piece of the rules that printed it: file, line, column (none
+    /// for the space a line break becomes, or a child listed).
+    pub rule: Option<(String, u32, u32)>,
+}
+
+/// A DIE as a person finds it: offset, tag, name, declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DieDesc {
+    pub offset: DieId,
+    pub tag: String,
+    pub name: Option<String>,
+    /// `decl_file:decl_line`, when the DIE has them.
+    pub decl: Option<String>,
+}
+
+impl std::fmt::Display for DieDesc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#x} {}", self.offset, self.tag)?;
+        if let Some(n) = &self.name {
+            write!(f, " {n}")?;
+        }
+        if let Some(d) = &self.decl {
+            write!(f, " ({d})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Explains `symbol` as described by `path` with `rules`. `None` when no
+/// DIE of the object describes the symbol.
+pub fn explain(
+    rules: &Rules,
+    stable: bool,
+    path: &std::path::Path,
+    symbol: &str,
+) -> Result<Option<Explanation>, Error> {
+    let obj = elf::ObjectFile::open(path)?;
+    let mut syms = Symbols::parse(&format!("{symbol}\n"));
+    crate::read_symbols(rules, &mut syms, &obj)?;
+    let kabi = crate::read_kabi(rules, stable, &obj)?;
+    let dwarf = Dwarf::load(&obj, rules.settings.follow_type_units)?;
+    let cfg = walk::WalkConfig {
+        dwarf: &dwarf,
+        rules,
+        kabi: &kabi,
+        object: 0,
+        stable,
+        dump: false,
+        debug: false,
+        sequential: true,
+        progress: None,
+        provenance: true,
+    };
+    let mut capture = Capture {
+        rules,
+        dwarf: &dwarf,
+        symbol,
+        result: None,
+    };
+    let (_, walked) = walk::walk_object(cfg, &mut syms, &mut capture, &mut std::io::sink());
+    walked?;
+    capture.result.transpose()
+}
+
+/// Takes the map of the walk (in order, so there is one) and assembles the
+/// explanation from it.
+struct Capture<'a, 'r> {
+    rules: &'r Rules,
+    dwarf: &'a Dwarf<'a>,
+    symbol: &'r str,
+    result: Option<Result<Explanation, Error>>,
+}
+
+struct Nothing;
+
+impl Digester for Nothing {
+    type Digest = ();
+    fn digest(&self, _: &DieMap) {}
+}
+
+impl Consumer for Capture<'_, '_> {
+    type Digester = Nothing;
+
+    fn digester(&self) -> Nothing {
+        Nothing
+    }
+
+    fn keep(&mut self, _: ()) {}
+
+    fn take_whole(&mut self, map: &DieMap) {
+        // One symbol was listed: its entry, if a DIE described it.
+        let Some((_, id)) = map.symbol_entries().next() else {
+            return;
+        };
+        self.result = Some(self.assemble(map, id));
+    }
+
+    fn reset(&mut self) {
+        self.result = None;
+    }
+}
+
+impl Capture<'_, '_> {
+    fn assemble(&self, map: &DieMap, symbol: EntryId) -> Result<Explanation, Error> {
+        let mut strings = Vec::new();
+        let mut queue = vec![(self.symbol.to_string(), symbol)];
+        let mut named: BTreeSet<String> = BTreeSet::new();
+        while let Some((name, id)) = queue.pop() {
+            let mut pieces = Vec::new();
+            let mut refs = Vec::new();
+            self.pieces(map, id, &mut pieces, &mut refs, 0)?;
+            strings.push(Explained {
+                name,
+                die: self.describe(map.die(id))?,
+                pieces,
+            });
+            // Referred types, first met first (the queue is a stack).
+            for (n, r) in refs.into_iter().rev() {
+                if named.insert(n.clone()) {
+                    queue.push((n, r));
+                }
+            }
+        }
+        Ok(Explanation {
+            symbol: self.symbol.to_string(),
+            strings,
+        })
+    }
+
+    /// The pieces of entry `id`'s string: unnamed types inline, named ones
+    /// as references (added to `refs`).
+    fn pieces(
+        &self,
+        map: &DieMap,
+        id: EntryId,
+        out: &mut Vec<Piece>,
+        refs: &mut Vec<(String, EntryId)>,
+        depth: usize,
+    ) -> Result<(), Error> {
+        if depth > 2000 {
+            return Err(Error::new("types nested too deeply to explain"));
+        }
+        let frags = map.frags(id);
+        let prov = |i: usize| {
+            map.provenance
+                .as_ref()
+                .and_then(|p| p.get(&(id, i as u32)).copied())
+        };
+        for (i, f) in frags.iter().enumerate() {
+            match *f {
+                Frag::Text(a, n) => {
+                    let p = prov(i).unwrap_or(Prov {
+                        die: map.die(id),
+                        origin: None,
+                    });
+                    out.push(self.piece(map.text(a, n), p)?);
+                }
+                Frag::Break(_) => {
+                    // Consecutive breaks make one space.
+                    if !matches!(frags.get(i + 1), Some(Frag::Break(_))) {
+                        out.push(self.piece(
+                            " ",
+                            Prov {
+                                die: map.die(id),
+                                origin: None,
+                            },
+                        )?);
+                    }
+                }
+                Frag::Die(slot) => {
+                    let Some(child) = map.resolve(slot) else {
+                        return Err(Error::new(format!(
+                            "no string was built for DIE {:#x}",
+                            map.die_of(slot)
+                        )));
+                    };
+                    match self.reference(map, child) {
+                        Some(name) => {
+                            let p = Prov {
+                                die: map.die(child),
+                                origin: prov(i).and_then(|p| p.origin),
+                            };
+                            out.push(self.piece(&name, p)?);
+                            refs.push((name, child));
+                        }
+                        None => self.pieces(map, child, out, refs, depth + 1)?,
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A named type's reference name (`s#foo`), as the type map writes it.
+    fn reference(&self, map: &DieMap, id: EntryId) -> Option<String> {
+        if !matches!(map.entry(id).state, State::Complete | State::Unexpanded) {
+            return None;
+        }
+        let fqn = map.fqn(id).filter(|f| !f.is_empty())?;
+        let prefix = self.rules.reference_prefix(map.entry_tag(id))?;
+        let q = if fqn.contains(' ') {
+            self.rules.settings.reference_quote.as_str()
+        } else {
+            ""
+        };
+        Some(format!("{prefix}{q}{fqn}{q}"))
+    }
+
+    fn piece(&self, text: &str, p: Prov) -> Result<Piece, Error> {
+        Ok(Piece {
+            text: text.to_string(),
+            die: self.describe(p.die)?,
+            rule: p.origin.map(|o| {
+                (
+                    self.rules
+                        .files
+                        .get(o.file as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    o.pos.line,
+                    o.pos.col,
+                )
+            }),
+        })
+    }
+
+    fn describe(&self, die: DieId) -> Result<DieDesc, Error> {
+        let (ui, e) = self.dwarf.entry(die)?;
+        let name = self
+            .dwarf
+            .string(ui, &e, gimli::DW_AT_name)?
+            .map(|s| String::from_utf8_lossy(s).into_owned());
+        let file = match Dwarf::constant(&e, gimli::DW_AT_decl_file) {
+            Some(i) => self
+                .dwarf
+                .file_name(ui, i)
+                .ok()
+                .map(|f| String::from_utf8_lossy(&f).into_owned()),
+            None => None,
+        };
+        let line = Dwarf::constant(&e, gimli::DW_AT_decl_line);
+        let decl = match (file, line) {
+            (Some(f), Some(l)) => Some(format!("{f}:{l}")),
+            (Some(f), None) => Some(f),
+            _ => None,
+        };
+        Ok(DieDesc {
+            offset: die,
+            tag: ksymrules_grammar::names::tag_name(e.tag()),
+            name,
+            decl,
+        })
+    }
+}
