@@ -25,6 +25,9 @@ done
 for b in 0 1 2 3 4 5 6 7; do printf "\\x$b" > "$seeds/dwarf/base$b"; done
 cp ../rules/gendwarfksyms.rules "$seeds/rules/default.rules"
 printf 'ksymrules 1\ninclude "default"\nset follow_type_units = true\n' > "$seeds/rules/follow.rules"
+for r in ../rules/examples/*.rules; do
+	cp "$r" "$seeds/rules/example-$(basename "$r")"
+done
 # The kABI rules section of every golden kabi object, every architecture,
 # read with the engine's own ELF code (binutils' objcopy reads only the
 # host's); a seed that cannot be read stops the run.

@@ -160,9 +160,24 @@ impl ksymrules_grammar::Loader for NoIncludes {
 /// a small object.
 pub fn rules(data: &[u8], object: &[u8], symbols: &str) -> Reached {
     let text = std::str::from_utf8(data).map_err(|e| e.to_string())?;
-    let rules = ksymrules_grammar::compile::load("fuzz.rules", text, &NoIncludes)
-        .map_err(|e| e.to_string())?;
+    let rules = match ksymrules_grammar::compile::load("fuzz.rules", text, &NoIncludes) {
+        Ok(r) => r,
+        Err(e) => {
+            // Errors are shown with their source line: positions must hold.
+            let shown = ksymrules_grammar::diagnostic::render(&e, Some(text), false);
+            assert!(shown.starts_with(&format!("error: {e}")));
+            return Err(e.to_string());
+        }
+    };
     let obj = ObjectFile::from_bytes(object.to_vec()).map_err(|e| e.to_string())?;
+    // Tuning statements are checked against the object, as check-rules does.
+    let mut inv = crate::inventory::Inventory::default();
+    if inv.add(&obj).is_ok() {
+        let _ = crate::inventory::unmatched(&rules, &inv);
+    }
+    // As the command line does, once `--stable` is known (the fuzz runs
+    // are stable).
+    let rules = rules.specialize(all_outputs(false).stable);
     version_object(&rules, &obj, symbols, data.len().is_multiple_of(2))
 }
 

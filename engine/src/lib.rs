@@ -181,6 +181,11 @@ pub fn process_object_file(
             );
         }
     };
+    if rules.specialized.is_some_and(|s| s != opts.stable) {
+        return Err(Error::new(
+            "internal error: rules specialised for the other --stable (a bug in ksymrules)",
+        ));
+    }
     for w in read_symbols(rules, syms, obj)? {
         warn(diag, file, &w);
     }

@@ -149,6 +149,7 @@ impl Rust for Rules {
             kabi,
             kabi_origins,
             tunings,
+            specialized,
         } = self;
         record(
             out,
@@ -166,6 +167,7 @@ impl Rust for Rules {
                 ("kabi", kabi),
                 ("kabi_origins", kabi_origins),
                 ("tunings", tunings),
+                ("specialized", specialized),
             ],
         );
     }

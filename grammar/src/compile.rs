@@ -381,6 +381,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
         kabi: c.kabi,
         kabi_origins: c.kabi_origins,
         tunings: Vec::new(),
+        specialized: None,
     };
     for (file, st) in &c.tunings {
         let f = files[*file as usize].clone();

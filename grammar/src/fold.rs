@@ -22,6 +22,7 @@ use crate::model::*;
 impl Rules {
     /// These rules, with `stable` known.
     pub fn specialize(mut self, stable: bool) -> Rules {
+        self.specialized = Some(stable);
         let f = Folder { stable };
         for t in self.types.values_mut() {
             f.ops(&mut t.ops);

@@ -322,6 +322,9 @@ pub struct Rules {
     /// The tuning statements made (already applied; kept to check them
     /// against objects: `ksymrules check-rules`).
     pub tunings: Vec<Tuning>,
+    /// The `--stable` these rules were specialised for, if they were
+    /// (`Rules::specialize`); they must not run with the other.
+    pub specialized: Option<bool>,
 }
 
 impl Rules {
