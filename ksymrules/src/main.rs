@@ -107,16 +107,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Some(ksymrules::cli::Command::CheckRules(c)) = &cli.command {
         return check_rules(c);
     }
-    let mut rules = match &cli.rules {
-        Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
-        None => default_rules::rules(),
+    // What `stable` decides is decided once, not at every DIE: by the build
+    // for the default rules alone (the kbuild case), else here, once kABI
+    // files have made their changes.
+    let rules = match (&cli.rules, cli.kabi.is_empty()) {
+        (None, true) => default_rules::specialized(cli.stable),
+        (path, _) => {
+            let mut rules = match path {
+                Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
+                None => default_rules::rules(),
+            };
+            for path in &cli.kabi {
+                let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
+                extra.add_to(&mut rules).map_err(Failure::Rules)?;
+            }
+            rules.specialize(cli.stable)
+        }
     };
-    for path in &cli.kabi {
-        let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
-        extra.add_to(&mut rules).map_err(Failure::Rules)?;
-    }
-    // What `stable` decides is decided once, not at every DIE.
-    let rules = rules.specialize(cli.stable);
     if let Some(symbol) = &cli.explain {
         return explain(&rules, &cli, symbol);
     }
