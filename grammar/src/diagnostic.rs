@@ -55,7 +55,9 @@ pub fn render(err: &RulesError, source: Option<&str>, color: bool) -> String {
     if let Some((r, label)) = related {
         snippet = snippet.annotation(AnnotationKind::Context.span(r).label(label));
     }
-    let mut group = Group::with_title(Level::ERROR.primary_title(title.as_str())).element(snippet);
+    // The renderer writes its own title line, which may escape characters
+    // of the message: the first line is written here instead, exactly.
+    let mut group = Group::with_title(Level::ERROR.primary_title("-")).element(snippet);
     if let Some(h) = &err.hint {
         group = group.element(Level::HELP.message(h.as_str()));
     }
@@ -64,7 +66,14 @@ pub fn render(err: &RulesError, source: Option<&str>, color: bool) -> String {
     } else {
         Renderer::plain()
     };
-    renderer.render(&[group])
+    let shown = renderer.render(&[group]);
+    let rest = shown.split_once('\n').map_or("", |(_, rest)| rest);
+    if color {
+        // As rustc colours it: `error` bold red, the message bold.
+        format!("\x1b[1m\x1b[91merror\x1b[0m\x1b[1m: {title}\x1b[0m\n{rest}")
+    } else {
+        format!("error: {title}\n{rest}")
+    }
 }
 
 /// The byte offset of 1-based `line` and `col` (in characters); the end of
@@ -175,6 +184,16 @@ mod tests {
             render(&e, Some("ksymrules 1\n"), false),
             "error: t.rules:0:0: cannot read: No such file"
         );
+    }
+
+    /// Kept from the rules fuzz target: a message with control characters
+    /// (from an include path) came out altered by the renderer.
+    #[test]
+    fn the_first_line_is_exact_whatever_the_message_holds() {
+        let src = "ksymrules 1\ninclude \"a\\u{0}b\"\n";
+        let e = err(2, 1, "cannot include \"a\u{0}\u{b}b\": \tno");
+        let text = render(&e, Some(src), false);
+        assert!(text.starts_with(&format!("error: {e}\n")), "{text:?}");
     }
 
     #[test]
