@@ -9,12 +9,21 @@
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
+/// Stops as a tool would on bad input: a message and exit status 1 (no
+/// panic, whose backtrace would cost more than the whole floor).
+fn fail(what: &str) -> ! {
+    eprintln!("error: {what}");
+    std::process::exit(1)
+}
+
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: small_floor FILE");
-    let file = std::fs::File::open(&path).expect("cannot open the object");
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| fail("usage: small_floor FILE"));
+    let file = std::fs::File::open(&path).unwrap_or_else(|_| fail("cannot open the object"));
     // SAFETY: the object is only read, and not expected to change under us.
-    let map = unsafe { memmap2::Mmap::map(&file) }.expect("cannot map the object");
-    let obj = object::File::parse(&*map).expect("not an object file");
+    let map = unsafe { memmap2::Mmap::map(&file) }.unwrap_or_else(|_| fail("cannot map it"));
+    let obj = object::File::parse(&*map).unwrap_or_else(|_| fail("not an object file"));
     let symbols = obj
         .symbols()
         .filter(|s| !s.name_bytes().unwrap_or_default().is_empty());

@@ -129,30 +129,46 @@ pub fn run(
     objects: &[&Path],
     diag: &mut dyn Write,
 ) -> Result<Outcome, FileError> {
-    let mut outcome = Outcome::default();
-    for (index, path) in objects.iter().enumerate() {
-        let file = path.display().to_string();
-        let wrap = |error: Error| FileError {
-            file: file.clone(),
-            error,
-        };
-        process_object(rules, opts, syms, index, path, diag, &mut outcome).map_err(wrap)?;
-    }
-    Ok(outcome)
+    let objects = open_objects(objects)?;
+    run_objects(rules, opts, syms, &objects, diag)
 }
 
-fn process_object(
+/// Opens every object (maps it and reads its ELF headers), so that a bad
+/// one is reported before any work is done.
+pub fn open_objects(paths: &[&Path]) -> Result<Vec<(String, elf::ObjectFile)>, FileError> {
+    paths
+        .iter()
+        .map(|path| {
+            let file = path.display().to_string();
+            match elf::ObjectFile::open(path) {
+                Ok(obj) => Ok((file, obj)),
+                Err(e) => Err(FileError {
+                    file,
+                    error: e.into(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// [`run`] on objects already opened, named as they are in messages.
+pub fn run_objects(
     rules: &Rules,
     opts: &Options,
     syms: &mut Symbols,
-    index: usize,
-    path: &Path,
+    objects: &[(String, elf::ObjectFile)],
     diag: &mut dyn Write,
-    outcome: &mut Outcome,
-) -> Result<(), Error> {
-    let obj = elf::ObjectFile::open(path)?;
-    let file = path.display().to_string();
-    process_object_file(rules, opts, syms, index, &obj, &file, diag, outcome)
+) -> Result<Outcome, FileError> {
+    let mut outcome = Outcome::default();
+    for (index, (file, obj)) in objects.iter().enumerate() {
+        process_object_file(rules, opts, syms, index, obj, file, diag, &mut outcome).map_err(
+            |error| FileError {
+                file: file.clone(),
+                error,
+            },
+        )?;
+    }
+    Ok(outcome)
 }
 
 /// Versions the listed symbols from one object already read (object number

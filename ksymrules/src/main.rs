@@ -107,24 +107,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Some(ksymrules::cli::Command::CheckRules(c)) = &cli.command {
         return check_rules(c);
     }
-    // What `stable` decides is decided once, not at every DIE: by the build
-    // for the default rules alone (the kbuild case), else here, once kABI
-    // files have made their changes.
-    let rules = match (&cli.rules, cli.kabi.is_empty()) {
-        (None, true) => default_rules::specialized(cli.stable),
-        (path, _) => {
-            let mut rules = match path {
-                Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
-                None => default_rules::rules(),
-            };
-            for path in &cli.kabi {
-                let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
-                extra.add_to(&mut rules).map_err(Failure::Rules)?;
-            }
-            rules.specialize(cli.stable)
-        }
+    // Files given are read first, so that their errors come first; the
+    // embedded default is built only once the objects are open.
+    let mut rules = if cli.rules.is_some() || !cli.kabi.is_empty() || cli.explain.is_some() {
+        Some(load_rules(&cli)?)
+    } else {
+        None
     };
     if let Some(symbol) = &cli.explain {
+        let rules = rules.take().expect("loaded above");
         return explain(&rules, &cli, symbol);
     }
 
@@ -153,11 +144,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
         sequential_walk: cli.walk_in_order,
         progress: progress_bar(&cli.objects),
     };
-    let objects: Vec<&Path> = cli.objects.iter().map(PathBuf::as_path).collect();
+    let paths: Vec<&Path> = cli.objects.iter().map(PathBuf::as_path).collect();
+    let objects = ksymrules_engine::open_objects(&paths).map_err(|e| e.to_string())?;
+    let rules = match rules {
+        Some(r) => r,
+        None => load_rules(&cli)?,
+    };
     let stderr = std::io::stderr();
     let mut diag = stderr.lock();
-    let outcome = ksymrules_engine::run(&rules, &opts, &mut syms, &objects, &mut diag)
+    let outcome = ksymrules_engine::run_objects(&rules, &opts, &mut syms, &objects, &mut diag)
         .map_err(|e| e.to_string())?;
+    // The process ends here: what is left need not be freed piece by piece.
+    std::mem::forget(rules);
+    std::mem::forget(objects);
 
     if let Some(path) = &cli.symtypes {
         write_atomically(path, outcome.symtypes.concat().as_bytes())?;
@@ -292,6 +291,24 @@ fn check_rules(c: &ksymrules::cli::CheckRules) -> Result<(), Failure> {
         if warnings == 1 { "" } else { "s" }
     );
     Ok(())
+}
+
+/// The rules of the run, specialised for its `--stable`: by the build for
+/// the default rules alone (the kbuild case), else here, once kABI files
+/// have made their changes.
+fn load_rules(cli: &Cli) -> Result<ksymrules_grammar::Rules, Failure> {
+    if cli.rules.is_none() && cli.kabi.is_empty() {
+        return Ok(default_rules::specialized(cli.stable));
+    }
+    let mut rules = match &cli.rules {
+        Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
+        None => default_rules::rules(),
+    };
+    for path in &cli.kabi {
+        let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
+        extra.add_to(&mut rules).map_err(Failure::Rules)?;
+    }
+    Ok(rules.specialize(cli.stable))
 }
 
 /// `--explain SYMBOL`: the symbol's string piece by piece, from the first
