@@ -13,6 +13,7 @@ use crate::stable::{union_status, Kabi, UnionStatus};
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
 use gimli::constants as dw;
+use gimli::DwTag;
 use ksymrules_grammar::ast::Action;
 use ksymrules_grammar::model::{
     Builtin, ChildArm, Cond, Expr, Field, Op, Rules, Template, UnitField,
@@ -438,10 +439,11 @@ impl Drop for Steps<'_> {
 /// in unit order.
 fn scan_units(cfg: WalkConfig<'_, '_>, syms: &Symbols) -> Result<Vec<UnitScan>, Error> {
     let prefix = cfg.rules.settings.symbol_pointer_prefix.as_str();
+    let named = fqn_readers(cfg.rules).map(|tags| TagSet::new(&tags));
     let scans: Vec<Result<UnitScan, Error>> = (0..cfg.dwarf.units.len())
         .into_par_iter()
         .map(|ui| {
-            let scan = scan_unit(cfg.dwarf, ui, syms, prefix);
+            let scan = scan_unit(cfg.dwarf, ui, syms, prefix, named.as_ref());
             cfg.dwarf.release_unit(ui);
             scan
         })
@@ -693,11 +695,16 @@ fn candidate<'a>(
 /// structures pass `scope::` to their direct children; an unnamed one
 /// passes `scope::<anonymous>` when it is itself inside a scope), and its
 /// export candidates.
+///
+/// `fqn_tags` (see `fqn_readers`) limits the scoped names kept to the DIEs
+/// of these tags, the only ones whose `fqn` the rules can read (`None`:
+/// any tag). A C object's members, most of its DIEs, are not among them.
 pub fn scan_unit(
     dwarf: &Dwarf<'_>,
     ui: usize,
     syms: &Symbols,
     prefix: &str,
+    fqn_tags: Option<&TagSet>,
 ) -> Result<UnitScan, Error> {
     let mut out = UnitScan::default();
     let names = &mut out.names;
@@ -746,11 +753,14 @@ pub fn scan_unit(
             && main
             && out.error.is_none()
             && matches!(tag, dw::DW_TAG_subprogram | dw::DW_TAG_variable);
+        // A DIE whose fqn no rule reads needs no scoped name (scopes are
+        // kept whatever their tag: their children need their prefix).
+        let wanted = scope || fqn_tags.is_none_or(|t| t.contains(tag));
         // Whether it has a name, when that is all that is needed.
-        let named = (!scope && !export && parent.is_some())
+        let named = (!scope && !export && parent.is_some() && wanted)
             .then(|| string_form(abbrev, dw::DW_AT_name))
             .flatten();
-        if scope || export || (parent.is_some() && named.is_none()) {
+        if scope || export || (parent.is_some() && wanted && named.is_none()) {
             entry.tag = tag;
             entry.has_children = abbrev.has_children();
             entry.offset = offset;
@@ -773,7 +783,7 @@ pub fn scan_unit(
             }
         }
         let mut passes = None;
-        if scope || parent.is_some() {
+        if scope || (parent.is_some() && wanted) {
             // Only scopes need the text of their names; others only
             // whether they have one.
             let name = if scope {
@@ -1897,6 +1907,164 @@ impl<'a, 'r> Walker<'a, 'r> {
     }
 }
 
+/// The tags of the DIEs whose `fqn` the rules can read: those whose rule
+/// reads it (in a piece or a condition), the expanded tags when the
+/// `expand` condition reads it, the tags a child arm whose condition reads
+/// it fits; `None` (any tag) when an arm fits any tag, or a `X.fqn` reads
+/// another DIE's.
+pub fn fqn_readers(rules: &Rules) -> Option<Vec<DwTag>> {
+    let mut tags = Vec::new();
+    let mut any = false;
+    let mut scan = |tag: Option<DwTag>, ops: &[Op], tags: &mut Vec<DwTag>| {
+        let mut found = Found::default();
+        ops_read_fqn(ops, &mut found);
+        if found.own {
+            tags.extend(tag);
+        }
+        for arm in found.arms {
+            match arm {
+                Some(t) => tags.extend(t),
+                None => any = true,
+            }
+        }
+        any |= found.via;
+    };
+    for (tag, t) in &rules.types {
+        scan(Some(*tag), &t.ops, &mut tags);
+    }
+    scan(
+        Some(gimli::DW_TAG_subprogram),
+        &rules.subprogram.ops,
+        &mut tags,
+    );
+    scan(Some(gimli::DW_TAG_variable), &rules.variable.ops, &mut tags);
+    if let Some(c) = &rules.expand_when {
+        let mut found = Found::default();
+        cond_reads_fqn(c, &mut found);
+        if found.own {
+            tags.extend(rules.expand_tags.iter().copied());
+        }
+        any |= found.via;
+    }
+    if any {
+        return None;
+    }
+    tags.sort_by_key(|t| t.0);
+    tags.dedup();
+    Some(tags)
+}
+
+/// A set of tags, tested once per DIE by the scan: the standard ones in
+/// a bitmap.
+pub struct TagSet {
+    bits: [u64; 4],
+    others: Vec<DwTag>,
+}
+
+impl TagSet {
+    pub fn new(tags: &[DwTag]) -> Self {
+        let mut set = TagSet {
+            bits: [0; 4],
+            others: Vec::new(),
+        };
+        for t in tags {
+            match t.0 {
+                n @ 0..=255 => set.bits[usize::from(n >> 6)] |= 1 << (n & 63),
+                _ => set.others.push(*t),
+            }
+        }
+        set
+    }
+
+    #[inline]
+    pub fn contains(&self, tag: DwTag) -> bool {
+        match tag.0 {
+            n @ 0..=255 => self.bits[usize::from(n >> 6)] & (1 << (n & 63)) != 0,
+            _ => self.others.contains(&tag),
+        }
+    }
+}
+
+/// What reads `fqn` in some pieces.
+#[derive(Default)]
+struct Found {
+    /// The DIE's own.
+    own: bool,
+    /// Another DIE's, through a reference (`type.fqn`).
+    via: bool,
+    /// A child's, in an arm's condition: the arm's tags (`None`: any).
+    arms: Vec<Option<Vec<DwTag>>>,
+}
+
+fn ops_read_fqn(ops: &[Op], found: &mut Found) {
+    for op in ops {
+        match op {
+            Op::Field(f, _) => field_reads_fqn(f, found),
+            Op::Value(e, _) | Op::SetVar(_, e) | Op::LetVar(_, e) => expr_reads_fqn(e, found),
+            Op::If(arms, otherwise) => {
+                for (c, body) in arms {
+                    cond_reads_fqn(c, found);
+                    ops_read_fqn(body, found);
+                }
+                ops_read_fqn(otherwise, found);
+            }
+            Op::Separator(body) => ops_read_fqn(body, found),
+            Op::Children(arms) => {
+                for arm in arms {
+                    if let Some(c) = &arm.when {
+                        let mut child = Found::default();
+                        cond_reads_fqn(c, &mut child);
+                        if child.own {
+                            found.arms.push(arm.tags.clone());
+                        }
+                        found.via |= child.via;
+                        found.arms.extend(child.arms);
+                    }
+                }
+            }
+            Op::Text(..) | Op::Break(_) | Op::ClearVar(_) => {}
+        }
+    }
+}
+
+fn field_reads_fqn(f: &Field, found: &mut Found) {
+    match f {
+        Field::Fqn => found.own = true,
+        Field::Via(_, inner) => {
+            let mut other = Found::default();
+            field_reads_fqn(inner, &mut other);
+            found.via |= other.own || other.via;
+        }
+        _ => {}
+    }
+}
+
+fn expr_reads_fqn(e: &Expr, found: &mut Found) {
+    match e {
+        Expr::Field(f) => field_reads_fqn(f, found),
+        Expr::Func(_, args) => args.iter().for_each(|a| expr_reads_fqn(a, found)),
+        Expr::Add(a, b) | Expr::Sub(a, b) => {
+            expr_reads_fqn(a, found);
+            expr_reads_fqn(b, found);
+        }
+        Expr::Int(_) | Expr::Str(_) | Expr::Var(_) => {}
+    }
+}
+
+fn cond_reads_fqn(c: &Cond, found: &mut Found) {
+    match c {
+        Cond::Has(e) => expr_reads_fqn(e, found),
+        Cond::Eq(a, b) | Cond::Ne(a, b) => {
+            expr_reads_fqn(a, found);
+            expr_reads_fqn(b, found);
+        }
+        Cond::Match(e, _) | Cond::NoMatch(e, _) => expr_reads_fqn(e, found),
+        Cond::Not(c) => cond_reads_fqn(c, found),
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| cond_reads_fqn(c, found)),
+        Cond::Expanded | Cond::Stable => {}
+    }
+}
+
 /// Whether replays can change the output (without a dump).
 ///
 /// A replay builds nothing but unexpanded strings of expand-once types, and
@@ -1988,6 +2156,42 @@ pub struct UnitNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_dies_whose_fqn_the_rules_read_get_scoped_names() {
+        let rules = ksymrules_grammar::default_rules();
+        let tags = fqn_readers(&rules).expect("the default reads no other DIE's fqn");
+        for t in [
+            gimli::DW_TAG_structure_type,
+            gimli::DW_TAG_union_type,
+            gimli::DW_TAG_enumeration_type,
+            gimli::DW_TAG_typedef,
+            gimli::DW_TAG_enumerator,
+            gimli::DW_TAG_base_type,
+        ] {
+            assert!(tags.contains(&t), "{t}");
+        }
+        for t in [gimli::DW_TAG_member, gimli::DW_TAG_formal_parameter] {
+            assert!(!tags.contains(&t), "{t}");
+        }
+        let set = TagSet::new(&tags);
+        assert!(set.contains(gimli::DW_TAG_structure_type));
+        assert!(!set.contains(gimli::DW_TAG_member));
+        // A child arm that tests its child's fqn adds the arm's tags; one
+        // for any tag, or a reference's fqn, makes every tag count.
+        let with = |extra: &str| {
+            let text = format!("ksymrules 1\ninclude \"default\"\n{extra}\n");
+            fqn_readers(&ksymrules_grammar::load_str("t.rules", &text).unwrap())
+        };
+        let arm =
+            with("type variant { each child { member if fqn ~ \"x*\" => skip * => describe } }");
+        assert!(arm.unwrap().contains(&gimli::DW_TAG_member));
+        assert_eq!(
+            with("type variant { each child { * if has(fqn) => skip } }"),
+            None
+        );
+        assert_eq!(with("type member { \"m\" type.fqn }"), None);
+    }
 
     #[test]
     fn replays_matter_only_where_unexpanded_strings_can_describe_dies() {
