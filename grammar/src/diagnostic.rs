@@ -105,41 +105,12 @@ fn end_offset(src: &str, start: usize, chars: u32) -> usize {
 /// The innermost `(` or `{` still open at byte `at` of `src` (strings and
 /// comments aside), with its line and column.
 pub(crate) fn unclosed(src: &str, at: usize) -> Option<(char, u32, u32)> {
-    let mut open: Vec<(char, u32, u32)> = Vec::new();
-    let (mut line, mut col) = (1u32, 0u32);
-    let (mut in_string, mut in_comment, mut escaped) = (false, false, false);
-    for (i, c) in src.char_indices() {
-        if i >= at {
-            break;
-        }
-        col += 1;
-        if c == '\n' {
-            line += 1;
-            col = 0;
-            in_comment = false;
-            in_string = false;
-            continue;
-        }
-        if in_comment {
-            continue;
-        }
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '#' => in_comment = true,
-            '"' => in_string = true,
-            '(' | '{' => open.push((c, line, col)),
-            ')' | '}' => {
-                open.pop();
-            }
-            _ => {}
+    let mut open = Vec::new();
+    for b in crate::parse::brackets(src).take_while(|b| b.offset < at) {
+        if b.opens {
+            open.push((b.c, b.line, b.col));
+        } else {
+            open.pop();
         }
     }
     open.pop()

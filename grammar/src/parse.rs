@@ -44,19 +44,52 @@ pub const MAX_NESTING: usize = 128;
 /// Refuses text nested deeper than [`MAX_NESTING`] before the recursive
 /// parser sees it (strings and comments aside).
 fn check_nesting(file: &str, text: &str) -> Result<(), RulesError> {
-    let (mut depth, mut line, mut col) = (0usize, 1u32, 0u32);
+    let mut depth = 0usize;
+    for b in brackets(text) {
+        if b.opens {
+            depth += 1;
+            if depth > MAX_NESTING {
+                return Err(RulesError {
+                    file: file.to_string(),
+                    line: b.line,
+                    col: b.col,
+                    message: format!("nested more than {MAX_NESTING} deep"),
+                    ..RulesError::default()
+                });
+            }
+        } else {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    Ok(())
+}
+
+/// A bracket of a rules file: `(`, `{`, `)` or `}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Bracket {
+    pub c: char,
+    pub opens: bool,
+    /// Where it is: byte offset, line and column (1-based).
+    pub offset: usize,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// The brackets of `text` outside strings and comments, in order.
+pub(crate) fn brackets(text: &str) -> impl Iterator<Item = Bracket> + '_ {
+    let (mut line, mut col) = (1u32, 0u32);
     let (mut in_string, mut in_comment, mut escaped) = (false, false, false);
-    for c in text.chars() {
+    text.char_indices().filter_map(move |(offset, c)| {
         col += 1;
         if c == '\n' {
             line += 1;
             col = 0;
             in_comment = false;
             in_string = false;
-            continue;
+            return None;
         }
         if in_comment {
-            continue;
+            return None;
         }
         if in_string {
             match (escaped, c) {
@@ -65,28 +98,24 @@ fn check_nesting(file: &str, text: &str) -> Result<(), RulesError> {
                 (false, '"') => in_string = false,
                 _ => {}
             }
-            continue;
+            return None;
         }
         match c {
             '#' => in_comment = true,
             '"' => in_string = true,
-            '(' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(RulesError {
-                        file: file.to_string(),
-                        line,
-                        col,
-                        message: format!("nested more than {MAX_NESTING} deep"),
-                        ..RulesError::default()
-                    });
-                }
+            '(' | '{' | ')' | '}' => {
+                return Some(Bracket {
+                    c,
+                    opens: c == '(' || c == '{',
+                    offset,
+                    line,
+                    col,
+                })
             }
-            ')' | '}' => depth = depth.saturating_sub(1),
             _ => {}
         }
-    }
-    Ok(())
+        None
+    })
 }
 
 fn syntax_error(file: &str, text: &str, e: pest::error::Error<Rule>) -> RulesError {
