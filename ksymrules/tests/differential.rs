@@ -1,0 +1,613 @@
+//! Differential tests: ksymrules against the real gendwarfksyms (the
+//! "oracle", the kernel's own tool built by `tests/oracle/build.sh`).
+//!
+//! - `random_programs`: random C programs shaped like kernel objects
+//!   (`differential/cprog.rs`), each built with one sampled combination of
+//!   gcc/clang, DWARF 4/5, -O0/-O2 and -ffunction-sections; both tools run on
+//!   the object with and without `--stable`, and everything is compared: the
+//!   exit status, the `#SYMVER` lines (as a set: the oracle prints them in
+//!   hash-table order, ksymrules in input order), the symbols warned `no
+//!   information for symbol`, the `-T` symtypes byte for byte,
+//!   `--dump-versions` and `--dump-dies` as they are (their order is the
+//!   oracle's visiting order, which ksymrules reproduces). proptest shrinks a
+//!   difference to a minimal program; it is printed with the diff and left in
+//!   `target/tmp/differential-failure/` (sources, `build.txt`, `symbols`).
+//! - `kernel_examples`: the kernel's `scripts/gendwarfksyms/examples/*.c`
+//!   (copied into the oracle's cache by build.sh), built with gcc and clang
+//!   at DWARF 4/5 and -O0/-O2, their whole symbol table listed, compared the
+//!   same way.
+//! - `known_differences`: the minimal programs of `corpus/differential/`, run
+//!   by ksymrules and compared with the oracle's stored outputs: a case named
+//!   in `corpus/differential/known-differences.txt` must still differ (remove
+//!   it from the list once it matches), any other must match.
+//! - `oracle_findings`: `corpus/gendwarfksyms-findings/`, objects on which the
+//!   oracle crashes or hangs (`docs/gendwarfksyms-findings.md`); ksymrules
+//!   must give the answer stored there.
+//!
+//! Where the oracle crashes or hangs (`DIFF_TIMEOUT_SECS`, default 60) on a
+//! random program, that is a finding, not a failure: it is reported loudly
+//! and left in `target/tmp/differential-findings/`, to be kept in
+//! `corpus/gendwarfksyms-findings/` (`DIFF_FINDINGS_FAIL=1` makes it a
+//! failure, so that proptest shrinks it).
+//!
+//! Finding the oracle: `KSYMRULES_ORACLE=/path/to/gendwarfksyms`, else
+//! `tests/oracle/build.sh` (it builds it once into its cache). When the
+//! oracle, gcc, clang or ld is missing the tests print SKIPPING and pass,
+//! unless `CI` is set: then they fail.
+//!
+//! The CI run compares 256 programs (about 30 s on 2 cores). More:
+//!
+//!     DIFF_CASES=2000 cargo test --release -p ksymrules --test differential random_programs
+//!
+//! The random sequence is the same every run (seed 0) unless
+//! `DIFF_SEED=<number>` or `DIFF_SEED=random` says otherwise (a failure
+//! prints the seed to rerun it with).
+
+#[path = "differential/cprog.rs"]
+mod cprog;
+#[path = "differential/harness.rs"]
+mod harness;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+
+use harness::{Build, Compiler, Outputs, Tools};
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+// ---------------------------------------------------------------------------
+// Random programs
+
+/// One compile combination, shrinking toward gcc -gdwarf-4 -O0.
+fn build_strategy() -> impl Strategy<Value = Build> {
+    (0..2u8, 0..2u8, 0..2u8, 0..2u8).prop_map(|(cc, dw, opt, sec)| Build {
+        cc: if cc == 0 {
+            Compiler::Gcc
+        } else {
+            Compiler::Clang
+        },
+        dwarf: 4 + dw,
+        opt: 2 * opt,
+        sections: sec == 1,
+    })
+}
+
+/// What one program gave: the same, a difference, or an oracle finding.
+enum Verdict {
+    Same,
+    Differs(String),
+    Finding(String),
+}
+
+/// Builds `prog` with `build` in `dir` and compares both tools on it.
+fn check_program(
+    tools: &Tools,
+    r: &cprog::Rendered,
+    build: Build,
+    dir: &Path,
+) -> Result<Verdict, String> {
+    let units = r.write(dir)?;
+    let (obj, commands) = harness::compile(tools, build, dir, &units, &[])?;
+    std::fs::write(dir.join("build.txt"), commands.join("\n") + "\n")
+        .map_err(|e| format!("build.txt: {e}"))?;
+    std::fs::write(dir.join("symbols"), &r.symbols).map_err(|e| format!("symbols: {e}"))?;
+    let mut report = String::new();
+    let mut finding = String::new();
+    for stable in [false, true] {
+        let label = if stable { "--stable" } else { "default" };
+        let oracle = harness::outputs(&tools.oracle, &obj, r.symbols.as_bytes(), stable, dir)?;
+        let ours = harness::outputs(
+            &harness::ksymrules(),
+            &obj,
+            r.symbols.as_bytes(),
+            stable,
+            dir,
+        )?;
+        if ours.crashed() {
+            writeln!(
+                report,
+                "=== {label}: ksymrules crashed or hung ({}{})\n{}",
+                ours.status,
+                ours.dump_status
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(", dump runs: {s}")),
+                String::from_utf8_lossy(&ours.stderr)
+            )
+            .unwrap();
+            continue;
+        }
+        if oracle.crashed() {
+            writeln!(
+                finding,
+                "{label}: the oracle {}{}",
+                oracle.status,
+                oracle
+                    .dump_status
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(" (dump runs: {s})"))
+            )
+            .unwrap();
+            // ksymrules must answer cleanly: a result, or an error.
+            if ours.status != harness::Status::Exit(0)
+                && !String::from_utf8_lossy(&ours.stderr).contains("error: ")
+            {
+                writeln!(
+                    report,
+                    "=== {label}: the oracle crashed; ksymrules gave {} without an error line",
+                    ours.status
+                )
+                .unwrap();
+            }
+            continue;
+        }
+        let d = harness::compare(&oracle, &ours);
+        if !d.is_empty() {
+            writeln!(report, "=== {label}\n{}", harness::render_diffs(&d)).unwrap();
+        }
+    }
+    Ok(if !report.is_empty() {
+        Verdict::Differs(format!("build: {}\n{report}", commands.join(" && ")))
+    } else if !finding.is_empty() {
+        Verdict::Finding(format!("build: {}\n{finding}", commands.join(" && ")))
+    } else {
+        Verdict::Same
+    })
+}
+
+/// Copies the files of `from` (not directories) into a fresh `to`.
+fn keep_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    if std::fs::create_dir_all(to).is_err() {
+        return;
+    }
+    for e in std::fs::read_dir(from).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_file() && p.extension().is_none_or(|x| x != "symtypes") {
+            let _ = std::fs::copy(&p, to.join(e.file_name()));
+        }
+    }
+}
+
+fn seed() -> (u64, [u8; 32]) {
+    let n = match std::env::var("DIFF_SEED").ok().as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some("random") => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64),
+        Some(s) => s
+            .parse()
+            .unwrap_or_else(|e| panic!("DIFF_SEED={s:?}: {e} (a number, or `random`)")),
+    };
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&n.to_le_bytes());
+    bytes[8..16].copy_from_slice(b"ksymdiff");
+    (n, bytes)
+}
+
+#[test]
+fn random_programs() {
+    let Some(tools) = harness::tools("random_programs") else {
+        return;
+    };
+    let cases = env_number("DIFF_CASES")
+        .or_else(|| env_number("PROPTEST_CASES"))
+        .unwrap_or(256) as u32;
+    let config = Config {
+        cases,
+        // Never write proptest-regressions files into the source tree.
+        failure_persistence: None,
+        max_shrink_iters: env_number("DIFF_SHRINK_ITERS").unwrap_or(1024) as u32,
+        ..Config::default()
+    };
+    let (seed_n, seed) = seed();
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let failure_dir = tmp.join("differential-failure");
+    let findings_dir = tmp.join("differential-findings");
+    let findings_fail = std::env::var_os("DIFF_FINDINGS_FAIL").is_some_and(|v| v == "1");
+    let (ran, findings) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let found: std::sync::Mutex<BTreeMap<String, String>> = Default::default();
+    let start = Instant::now();
+    let result = runner.run(&(cprog::program(), build_strategy()), |(prog, build)| {
+        let r = prog.render();
+        let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let verdict = check_program(tools, &r, build, dir.path()).map_err(|e| {
+            keep_dir(dir.path(), &failure_dir);
+            TestCaseError::fail(format!("harness: {e}"))
+        })?;
+        ran.fetch_add(1, Ordering::Relaxed);
+        match verdict {
+            Verdict::Same => Ok(()),
+            Verdict::Differs(report) => {
+                keep_dir(dir.path(), &failure_dir);
+                Err(TestCaseError::fail(format!(
+                    "ksymrules and gendwarfksyms differ\n{report}\n(kept in {})",
+                    failure_dir.display()
+                )))
+            }
+            Verdict::Finding(what) => {
+                let n = findings.fetch_add(1, Ordering::Relaxed);
+                let keep = findings_dir.join(format!("{n}"));
+                keep_dir(dir.path(), &keep);
+                found
+                    .lock()
+                    .unwrap()
+                    .insert(keep.display().to_string(), what.clone());
+                if findings_fail {
+                    Err(TestCaseError::fail(format!("oracle finding: {what}")))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    });
+    let found = found.into_inner().unwrap();
+    if !found.is_empty() {
+        let mut s = format!(
+            "random_programs: the oracle crashed or hung on {} program(s): findings, \
+             not failures; keep them in corpus/gendwarfksyms-findings/ \
+             (docs/gendwarfksyms-findings.md)\n",
+            found.len()
+        );
+        for (dir, what) in &found {
+            writeln!(s, "{dir}:\n{what}").unwrap();
+        }
+        harness::loud(&s);
+    }
+    eprintln!(
+        "random_programs: {} programs compared in {:.1} s (seed {seed_n})",
+        ran.load(Ordering::Relaxed),
+        start.elapsed().as_secs_f64()
+    );
+    if let Err(e) = result {
+        panic!(
+            "random_programs (DIFF_SEED={seed_n}): {e}\nThe minimal program is in {}",
+            failure_dir.display()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The kernel's examples
+
+fn examples_dir(tools: &Tools) -> PathBuf {
+    std::env::var_os("KSYMRULES_ORACLE_EXAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let oracle = tools.oracle.canonicalize().unwrap_or(tools.oracle.clone());
+            oracle
+                .parent()
+                .and_then(Path::parent)
+                .map(|d| d.join("examples"))
+                .unwrap_or_default()
+        })
+}
+
+/// The names of an object's symbols, as `nm | awk '{ print $NF }'` lists them
+/// (the examples' own instructions).
+fn symbol_names(obj: &Path) -> Result<String, String> {
+    use object::{Object, ObjectSymbol, SymbolKind};
+    let data = std::fs::read(obj).map_err(|e| format!("{}: {e}", obj.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("{}: {e}", obj.display()))?;
+    let mut s = String::new();
+    for sym in file.symbols() {
+        let name = sym.name().unwrap_or("");
+        if name.is_empty() || matches!(sym.kind(), SymbolKind::Section | SymbolKind::File) {
+            continue;
+        }
+        writeln!(s, "{name}").unwrap();
+    }
+    Ok(s)
+}
+
+#[test]
+fn kernel_examples() {
+    let Some(tools) = harness::tools("kernel_examples") else {
+        return;
+    };
+    let dir = examples_dir(tools);
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "c"))
+                .collect()
+        })
+        .unwrap_or_default();
+    examples.sort();
+    if examples.is_empty() {
+        let msg = format!(
+            "kernel_examples: no examples/*.c in {} (tests/oracle/build.sh copies them \
+             into its cache; KSYMRULES_ORACLE_EXAMPLES names another directory)",
+            dir.display()
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        harness::loud(&format!("SKIPPING {msg}"));
+        return;
+    }
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for ex in &examples {
+        let name = ex.file_stem().unwrap().to_string_lossy().into_owned();
+        for build in Build::all().into_iter().filter(|b| !b.sections) {
+            let what = format!("{name}.c ({build})");
+            let scratch = tempfile::tempdir().expect("tempdir");
+            let r = (|| -> Result<Vec<String>, String> {
+                let src = scratch.path().join(ex.file_name().unwrap());
+                std::fs::copy(ex, &src).map_err(|e| format!("{e}"))?;
+                let (obj, _) = harness::compile(tools, build, scratch.path(), &[src], &[&dir])?;
+                let symbols = symbol_names(&obj)?;
+                let mut out = Vec::new();
+                for stable in [false, true] {
+                    let o = harness::outputs(
+                        &tools.oracle,
+                        &obj,
+                        symbols.as_bytes(),
+                        stable,
+                        scratch.path(),
+                    )?;
+                    let k = harness::outputs(
+                        &harness::ksymrules(),
+                        &obj,
+                        symbols.as_bytes(),
+                        stable,
+                        scratch.path(),
+                    )?;
+                    if o.status != harness::Status::Exit(0) {
+                        out.push(format!(
+                            "{}: the oracle gave {} (expected success)",
+                            if stable { "--stable" } else { "default" },
+                            o.status
+                        ));
+                    }
+                    let d = harness::compare(&o, &k);
+                    if !d.is_empty() {
+                        out.push(format!(
+                            "{}:\n{}",
+                            if stable { "--stable" } else { "default" },
+                            harness::render_diffs(&d)
+                        ));
+                    }
+                }
+                Ok(out)
+            })();
+            compared += 1;
+            match r {
+                Ok(v) if v.is_empty() => {}
+                Ok(v) => failures.push(format!("{what}\n{}", v.join("\n"))),
+                Err(e) => failures.push(format!("{what}: {e}")),
+            }
+        }
+    }
+    eprintln!(
+        "kernel_examples: {} examples x {} builds compared, {} differ",
+        examples.len(),
+        compared / examples.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------
+// Kept cases: known differences and oracle findings
+
+/// The case directories under `dir` (each holds `input.o`, `symbols`,
+/// `expected/default/` and `expected/stable/`), sorted.
+fn case_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+const MODES: [(&str, bool); 2] = [("default", false), ("stable", true)];
+
+/// ksymrules on a kept case, in both modes, next to the oracle's stored
+/// outputs.
+fn kept_case(dir: &Path) -> Result<Vec<(&'static str, Outputs, Outputs)>, String> {
+    let symbols = std::fs::read(dir.join("symbols"))
+        .map_err(|e| format!("{}/symbols: {e}", dir.display()))?;
+    let obj = dir.join("input.o");
+    let scratch = tempfile::tempdir().map_err(|e| format!("{e}"))?;
+    let mut v = Vec::new();
+    for (mode, stable) in MODES {
+        let expected = Outputs::load(&dir.join("expected").join(mode))?;
+        let ours = harness::outputs(
+            &harness::ksymrules(),
+            &obj,
+            &symbols,
+            stable,
+            scratch.path(),
+        )?;
+        v.push((mode, expected, ours));
+    }
+    Ok(v)
+}
+
+/// `name -> reason` from a list file (`name  # reason` lines).
+fn parse_list(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut m = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, reason) = line.split_once('#').unwrap_or((line, ""));
+        let (name, reason) = (name.trim(), reason.trim());
+        if name.contains(char::is_whitespace) || reason.is_empty() {
+            return Err(format!(
+                "{}:{}: expected `<case>  # <reason>`",
+                path.display(),
+                n + 1
+            ));
+        }
+        if m.insert(name.to_string(), reason.to_string()).is_some() {
+            return Err(format!("{}:{}: {name} listed twice", path.display(), n + 1));
+        }
+    }
+    Ok(m)
+}
+
+/// `corpus/differential/`: each case differs from the oracle exactly when
+/// `known-differences.txt` lists it.
+#[test]
+fn known_differences() {
+    let root = harness::workspace().join("corpus/differential");
+    let list_path = root.join("known-differences.txt");
+    let known = parse_list(&list_path).unwrap_or_else(|e| panic!("{e}"));
+    let cases = case_dirs(&root);
+    let mut problems = Vec::new();
+    for name in known.keys() {
+        if !root.join(name).is_dir() {
+            problems.push(format!(
+                "{}: {name} names no case directory",
+                list_path.display()
+            ));
+        }
+    }
+    for dir in &cases {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let runs = match kept_case(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let mut diffs = String::new();
+        for (mode, expected, ours) in &runs {
+            if ours.crashed() {
+                problems.push(format!("{name} ({mode}): ksymrules {}", ours.status));
+            }
+            let d = harness::compare(expected, ours);
+            if !d.is_empty() {
+                writeln!(diffs, "=== {mode}\n{}", harness::render_diffs(&d)).unwrap();
+            }
+        }
+        match (known.get(&name), diffs.is_empty()) {
+            (Some(_), false) => eprintln!("known difference {name}:\n{diffs}"),
+            (None, true) => {}
+            (Some(reason), true) => problems.push(format!(
+                "{name} matches the oracle now: remove it from {} (it was: {reason}) \
+                 and keep it as a regression",
+                list_path.display()
+            )),
+            (None, false) => problems.push(format!(
+                "{name} differs from the oracle and is not listed in {}:\n{diffs}",
+                list_path.display()
+            )),
+        }
+    }
+    eprintln!(
+        "known_differences: {} cases, {} listed",
+        cases.len(),
+        known.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `corpus/gendwarfksyms-findings/`: objects on which the oracle crashed or
+/// hung. Where it did, ksymrules must fail cleanly (exit 1 and an `error: `
+/// line); where it did not (the other mode), it must agree with it.
+#[test]
+fn oracle_findings() {
+    let root = harness::workspace().join("corpus/gendwarfksyms-findings");
+    let doc = std::fs::read_to_string(harness::workspace().join("docs/gendwarfksyms-findings.md"))
+        .expect("docs/gendwarfksyms-findings.md");
+    let cases = case_dirs(&root);
+    assert!(!cases.is_empty(), "no case in {}", root.display());
+    let mut problems = Vec::new();
+    for dir in &cases {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if !doc.contains(&format!("`{name}`")) {
+            problems.push(format!(
+                "{name} is not described in docs/gendwarfksyms-findings.md"
+            ));
+        }
+        let runs = match kept_case(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let mut crashed = false;
+        for (mode, expected, ours) in &runs {
+            if expected.crashed() {
+                crashed = true;
+                let stderr = String::from_utf8_lossy(&ours.stderr);
+                if ours.status != harness::Status::Exit(1) || !stderr.contains("error: ") {
+                    problems.push(format!(
+                        "{name} ({mode}): the oracle {}; ksymrules must fail cleanly, it gave {}: {stderr}",
+                        expected.status, ours.status
+                    ));
+                }
+            } else {
+                let d = harness::compare(expected, ours);
+                if !d.is_empty() {
+                    problems.push(format!("{name} ({mode}):\n{}", harness::render_diffs(&d)));
+                }
+            }
+        }
+        if !crashed {
+            problems.push(format!(
+                "{name}: the oracle's stored outputs show no crash or hang"
+            ));
+        }
+    }
+    eprintln!("oracle_findings: {} cases", cases.len());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Stores the oracle's outputs for a kept case:
+///
+///     DIFF_SAVE_CASE=corpus/differential/NAME cargo test --release -p ksymrules \
+///         --test differential save_case -- --ignored
+///
+/// (the directory holds `input.o` and `symbols`; `expected/default/` and
+/// `expected/stable/` are written).
+#[test]
+#[ignore]
+fn save_case() {
+    let dir = PathBuf::from(std::env::var_os("DIFF_SAVE_CASE").expect("DIFF_SAVE_CASE=<dir>"));
+    let dir = if dir.is_absolute() {
+        dir
+    } else {
+        harness::workspace().join(dir)
+    };
+    let tools = harness::tools("save_case").expect("the oracle");
+    let symbols = std::fs::read(dir.join("symbols")).expect("symbols");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    for (mode, stable) in MODES {
+        let o = harness::outputs(
+            &tools.oracle,
+            &dir.join("input.o"),
+            &symbols,
+            stable,
+            scratch.path(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.join("expected").join(mode);
+        let _ = std::fs::remove_dir_all(&out);
+        o.save(&out).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("{}: {}", out.display(), o.status);
+    }
+}
