@@ -339,7 +339,7 @@ struct Builder<'a> {
     anon_ok: bool,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn prim(&mut self) -> Prim {
         // Mostly the common integer types.
         if self.c.next(3) < 2 {
@@ -656,7 +656,11 @@ impl Builder<'_> {
         e
     }
 
-    fn build(mut self) -> Program {
+    /// The program: its types from the builder's stream, its exports from
+    /// `exports`, its aliases, symbol pointers, rules and symbol list from
+    /// `extras` (three streams, so that a long run of types never leaves the
+    /// rest with only the simplest choices).
+    fn build(mut self, exports: &'a [u16], extras: &'a [u16]) -> Program {
         self.p.units = 1 + usize::from(self.c.chance(5));
         // Types, in order: each refers by value only to earlier ones.
         let n_decls = self.c.next(7);
@@ -739,6 +743,10 @@ impl Builder<'_> {
         }
 
         // Exports.
+        self.c = Choices {
+            data: exports,
+            pos: 0,
+        };
         self.anon_ok = false;
         let n_funcs = self.c.next(4);
         for f in 0..n_funcs {
@@ -828,6 +836,10 @@ impl Builder<'_> {
             }
         }
         // Aliases of defined symbols.
+        self.c = Choices {
+            data: extras,
+            pos: 0,
+        };
         let targets: Vec<Target> = (self.p.funcs.iter().enumerate())
             .filter(|(_, f)| f.defined)
             .map(|(i, _)| Target::Func(i))
@@ -1005,17 +1017,18 @@ fn strip_top_quals(t: Ty) -> Ty {
 
 /// A random program.
 pub fn program() -> impl Strategy<Value = Program> {
-    prop::collection::vec(any::<u16>(), 0..200).prop_map(|data| {
+    let stream = |n| prop::collection::vec(any::<u16>(), 0..n);
+    (stream(240), stream(80), stream(48)).prop_map(|(types, exports, extras)| {
         Builder {
             c: Choices {
-                data: &data,
+                data: &types,
                 pos: 0,
             },
             p: Program::default(),
             n: 0,
             anon_ok: true,
         }
-        .build()
+        .build(&exports, &extras)
     })
 }
 
