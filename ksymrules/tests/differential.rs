@@ -678,6 +678,21 @@ fn generator_coverage() {
         }),
         ("symbol pointer", &|_, t| t.contains("__gendwarfksyms_ptr_")),
         ("two compilation units", &|p, _| p.units == 2),
+        ("static function", &|p, _| !p.statics.is_empty()),
+        ("static function of one name in both units", &|p, _| {
+            p.statics.windows(2).any(|w| w[0].name == w[1].name)
+        }),
+        ("address taken in the other unit", &|_, t| {
+            t.contains("__gen_uses")
+        }),
+        ("struct defined in the second unit only", &|p, _| {
+            p.decls
+                .iter()
+                .any(|d| d.placement == cprog::Placement::Unit1)
+        }),
+        ("struct with more members in the second unit", &|_, t| {
+            t.contains("{ GEN_UNIT1_ONLY(long")
+        }),
         ("kABI rule declonly", &|_, t| t.contains("\"declonly\"")),
         ("kABI rule enumerator_ignore", &|_, t| {
             t.contains("\"enumerator_ignore\"")

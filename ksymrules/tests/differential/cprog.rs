@@ -211,6 +211,9 @@ pub enum Placement {
     Source,
     /// A structure or union only declared.
     DeclOnly,
+    /// A structure or union defined in `gen.h` for the second unit only (a
+    /// declaration in the first, a definition in the second).
+    Unit1,
 }
 
 #[derive(Clone, Debug)]
@@ -218,6 +221,9 @@ pub struct Decl {
     pub name: String,
     pub kind: DeclKind,
     pub placement: Placement,
+    /// A header structure with one more member in the second unit (the
+    /// longer string wins, whichever unit comes first).
+    pub unit1_extra: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -283,6 +289,11 @@ pub struct Program {
     /// Symbols with a `__gendwarfksyms_ptr_` pointer.
     pub ptrs: Vec<String>,
     pub rules: Vec<Rule>,
+    /// Static functions (`h<n>`, maybe one name in both units).
+    pub statics: Vec<Func>,
+    /// Exported functions and variables whose address the other unit takes
+    /// (which gives it a declaration DIE, met first when it is unit 0).
+    pub uses: Vec<Target>,
     /// The symbol list given on stdin.
     pub symbols: Vec<String>,
     /// 1 or 2 compilation units.
@@ -355,7 +366,7 @@ impl<'a> Builder<'a> {
             .filter(|&i| match self.p.decls[i].placement {
                 Placement::Header => true,
                 Placement::Source => ctx == Ctx::Source,
-                Placement::DeclOnly => false,
+                Placement::DeclOnly | Placement::Unit1 => false,
             })
             .collect()
     }
@@ -661,7 +672,7 @@ impl<'a> Builder<'a> {
     /// `extras` (three streams, so that a long run of types never leaves the
     /// rest with only the simplest choices).
     fn build(mut self, exports: &'a [u16], extras: &'a [u16]) -> Program {
-        self.p.units = 1 + usize::from(self.c.chance(5));
+        self.p.units = 1 + usize::from(self.c.chance(3));
         // Types, in order: each refers by value only to earlier ones.
         let n_decls = self.c.next(7);
         // Structures and unions are declared first (pointers may refer to any).
@@ -669,6 +680,7 @@ impl<'a> Builder<'a> {
         for i in 0..n_decls {
             let placement = match self.c.next(6) {
                 4 => Placement::Source,
+                5 if self.p.units > 1 && self.c.chance(2) => Placement::Unit1,
                 5 => Placement::DeclOnly,
                 _ => Placement::Header,
             };
@@ -690,7 +702,7 @@ impl<'a> Builder<'a> {
                         items: Vec::new(),
                         packed: false,
                     }),
-                    if placement == Placement::DeclOnly {
+                    if matches!(placement, Placement::DeclOnly | Placement::Unit1) {
                         Placement::Header
                     } else {
                         placement
@@ -699,17 +711,22 @@ impl<'a> Builder<'a> {
                 _ => (
                     format!("t{i}"),
                     DeclKind::Typedef(Ty::Void),
-                    if placement == Placement::DeclOnly {
+                    if matches!(placement, Placement::DeclOnly | Placement::Unit1) {
                         Placement::Header
                     } else {
                         placement
                     },
                 ),
             };
+            let unit1_extra = self.p.units > 1
+                && placement == Placement::Header
+                && matches!(kind, DeclKind::Agg(_))
+                && self.c.chance(4);
             self.p.decls.push(Decl {
                 name,
                 kind,
                 placement,
+                unit1_extra,
             });
             pending.push(i);
         }
@@ -750,40 +767,23 @@ impl<'a> Builder<'a> {
         self.anon_ok = false;
         let n_funcs = self.c.next(4);
         for f in 0..n_funcs {
-            let ret = match self.c.next(4) {
-                0 => Ty::Void,
-                1 => Ty::ptr(self.pointee(self.p.decls.len(), Ctx::Source, 1)),
-                _ => self.value_ty(self.p.decls.len(), Ctx::Source, 1),
-            };
-            let ret = self.p.returnable(strip_top_quals(ret));
-            let n = self.c.next(5);
-            let params = (0..n)
-                .map(|i| {
-                    let name = if self.c.chance(12) {
-                        format!("__kabi_p{i}")
-                    } else {
-                        format!("p{i}")
-                    };
-                    Param {
-                        name,
-                        ty: strip_zero_arrays(self.value_ty(self.p.decls.len(), Ctx::Source, 1)),
-                    }
-                })
-                .collect::<Vec<_>>();
-            let variadic = !params.is_empty() && self.c.chance(6);
-            let empty_parens = params.is_empty() && self.c.chance(4);
-            let defined = !self.c.chance(8);
-            let unit = if self.p.units > 1 { self.c.next(2) } else { 0 };
-            self.p.funcs.push(Func {
-                name: format!("f{f}"),
-                ret,
-                params,
-                variadic,
-                empty_parens,
-                proto: self.c.chance(2),
-                defined,
-                unit,
-            });
+            let func = self.func(format!("f{f}"));
+            self.p.funcs.push(func);
+        }
+        // Static functions, maybe of one name in both units (with other
+        // types): listed, they are found by their DWARF name alone.
+        for h in 0..usize::from(self.c.chance(3)) + usize::from(self.c.chance(6)) {
+            let mut func = self.func(format!("h{h}"));
+            func.defined = true;
+            func.proto = false;
+            self.p.statics.push(func);
+            if self.p.units > 1 && self.c.chance(2) {
+                let mut other = self.func(format!("h{h}"));
+                other.defined = true;
+                other.proto = false;
+                other.unit = 1 - self.p.statics.last().unwrap().unit;
+                self.p.statics.push(other);
+            }
         }
         self.anon_ok = true;
         let n_vars = self.c.next(4);
@@ -822,7 +822,7 @@ impl<'a> Builder<'a> {
             if !reached && !self.c.chance(4) {
                 let ty = match self.p.decls[i].placement {
                     Placement::Header | Placement::Source => Ty::Ref(i),
-                    Placement::DeclOnly => Ty::ptr(Ty::Ref(i)),
+                    Placement::DeclOnly | Placement::Unit1 => Ty::ptr(Ty::Ref(i)),
                 };
                 let v = self.p.vars.len();
                 self.p.vars.push(Var {
@@ -869,6 +869,19 @@ impl<'a> Builder<'a> {
                 self.p.ptrs.push(name.clone());
             }
         }
+        // Uses from the other unit.
+        if self.p.units > 1 {
+            for i in 0..self.p.funcs.len() {
+                if self.p.funcs[i].defined && self.c.chance(3) {
+                    self.p.uses.push(Target::Func(i));
+                }
+            }
+            for i in 0..self.p.vars.len() {
+                if self.p.vars[i].defined && self.c.chance(3) {
+                    self.p.uses.push(Target::Var(i));
+                }
+            }
+        }
         // kABI rules.
         for _ in 0..self.c.next(4) {
             if let Some(r) = self.rule() {
@@ -880,6 +893,13 @@ impl<'a> Builder<'a> {
         let mut syms: Vec<String> = all.into_iter().filter(|_| !self.c.chance(8)).collect();
         if self.c.chance(4) {
             syms.push(format!("nosuch{}", self.c.next(10)));
+        }
+        let mut statics: Vec<String> = self.p.statics.iter().map(|f| f.name.clone()).collect();
+        statics.dedup();
+        for h in statics {
+            if !self.c.chance(3) {
+                syms.push(h);
+            }
         }
         if !syms.is_empty() && self.c.chance(8) {
             let i = self.c.next(syms.len());
@@ -894,6 +914,44 @@ impl<'a> Builder<'a> {
         }
         self.p.symbols = syms;
         self.p
+    }
+
+    /// A function named `name` (types from `exports`).
+    fn func(&mut self, name: String) -> Func {
+        let ret = match self.c.next(4) {
+            0 => Ty::Void,
+            1 => Ty::ptr(self.pointee(self.p.decls.len(), Ctx::Source, 1)),
+            _ => self.value_ty(self.p.decls.len(), Ctx::Source, 1),
+        };
+        let ret = self.p.returnable(strip_top_quals(ret));
+        let n = self.c.next(5);
+        let params = (0..n)
+            .map(|i| {
+                let name = if self.c.chance(12) {
+                    format!("__kabi_p{i}")
+                } else {
+                    format!("p{i}")
+                };
+                Param {
+                    name,
+                    ty: strip_zero_arrays(self.value_ty(self.p.decls.len(), Ctx::Source, 1)),
+                }
+            })
+            .collect::<Vec<_>>();
+        let variadic = !params.is_empty() && self.c.chance(6);
+        let empty_parens = params.is_empty() && self.c.chance(4);
+        let defined = !self.c.chance(8);
+        let unit = if self.p.units > 1 { self.c.next(2) } else { 0 };
+        Func {
+            name,
+            ret,
+            params,
+            variadic,
+            empty_parens,
+            proto: self.c.chance(2),
+            defined,
+            unit,
+        }
     }
 
     fn rule(&mut self) -> Option<Rule> {
@@ -1303,6 +1361,12 @@ impl Program {
 
     fn decl_text(&self, d: &Decl) -> String {
         match &d.kind {
+            DeclKind::Agg(a) if d.unit1_extra => {
+                let t = self.agg_text(Some(&d.name), a);
+                // First: a flexible array member stays last.
+                let (head, body) = t.split_once(" {").unwrap();
+                format!("{head} {{ GEN_UNIT1_ONLY(long gen_extra;){body};\n")
+            }
             DeclKind::Agg(a) => format!("{};\n", self.agg_text(Some(&d.name), a)),
             DeclKind::Enum(e) => {
                 let mut s = format!("enum {} {{\n", d.name);
@@ -1378,9 +1442,20 @@ impl Program {
                 .unwrap();
             }
         }
+        if self.units > 1 {
+            writeln!(
+                h,
+                "#ifdef GEN_UNIT1\n#define GEN_UNIT1_ONLY(x) x\n#else\n#define GEN_UNIT1_ONLY(x)\n#endif"
+            )
+            .unwrap();
+        }
         for d in &self.decls {
-            if d.placement == Placement::Header {
-                h.push_str(&self.decl_text(d));
+            match d.placement {
+                Placement::Header => h.push_str(&self.decl_text(d)),
+                Placement::Unit1 if self.units > 1 => {
+                    write!(h, "#ifdef GEN_UNIT1\n{}#endif\n", self.decl_text(d)).unwrap()
+                }
+                _ => {}
             }
         }
         for f in &self.funcs {
@@ -1403,6 +1478,9 @@ impl Program {
         let mut units = Vec::new();
         for u in 0..self.units {
             let mut c = String::new();
+            if u == 1 {
+                writeln!(c, "#define GEN_UNIT1").unwrap();
+            }
             writeln!(c, "#include \"gen.h\"").unwrap();
             for d in &self.decls {
                 if d.placement == Placement::Source {
@@ -1432,6 +1510,50 @@ impl Program {
             }
             for v in self.vars.iter().filter(|v| v.defined && v.unit == u) {
                 writeln!(c, "{};", self.var_decl(v, &v.name, false)).unwrap();
+            }
+            for f in self.statics.iter().filter(|f| f.unit == u) {
+                let head = self.func_head(f, &f.name);
+                let body = if f.ret == Ty::Void {
+                    "{\n}".to_string()
+                } else {
+                    format!("{{\n\tstatic {};\n\treturn r;\n}}", self.decl(&f.ret, "r"))
+                };
+                writeln!(
+                    c,
+                    "static __attribute__((__used__, __noinline__)) {head}\n{body}"
+                )
+                .unwrap();
+            }
+            // Addresses of the other unit's exports.
+            let mut used = Vec::new();
+            for t in &self.uses {
+                let (name, unit) = match *t {
+                    Target::Func(i) => {
+                        let f = &self.funcs[i];
+                        if !(f.proto && self.func_header_visible(f)) && f.unit != u {
+                            writeln!(c, "extern {};", self.func_head(f, &f.name)).unwrap();
+                        }
+                        (&f.name, f.unit)
+                    }
+                    Target::Var(i) => {
+                        let v = &self.vars[i];
+                        if !(v.proto && self.header_visible(&v.ty, true)) && v.unit != u {
+                            writeln!(c, "extern {};", self.var_decl(v, &v.name, false)).unwrap();
+                        }
+                        (&v.name, v.unit)
+                    }
+                };
+                if unit != u {
+                    used.push(format!("(void *)&{name}"));
+                }
+            }
+            if !used.is_empty() {
+                writeln!(
+                    c,
+                    "static void *__gen_uses{u}[] __attribute__((__used__)) = {{ {} }};",
+                    used.join(", ")
+                )
+                .unwrap();
             }
             for a in &self.aliases {
                 let unit = match a.target {
