@@ -95,7 +95,7 @@ fn check_program(
     dir: &Path,
 ) -> Result<Verdict, String> {
     let units = r.write(dir)?;
-    let (obj, commands) = harness::compile(tools, build, dir, &units, &[])?;
+    let (objs, commands) = harness::compile(tools, build, dir, &units, &[], r.link)?;
     std::fs::write(dir.join("build.txt"), commands.join("\n") + "\n")
         .map_err(|e| format!("build.txt: {e}"))?;
     std::fs::write(dir.join("symbols"), &r.symbols).map_err(|e| format!("symbols: {e}"))?;
@@ -103,10 +103,10 @@ fn check_program(
     let mut finding = String::new();
     for stable in [false, true] {
         let label = if stable { "--stable" } else { "default" };
-        let oracle = harness::outputs(&tools.oracle, &obj, r.symbols.as_bytes(), stable, dir)?;
+        let oracle = harness::outputs(&tools.oracle, &objs, r.symbols.as_bytes(), stable, dir)?;
         let ours = harness::outputs(
             &harness::ksymrules(),
-            &obj,
+            &objs,
             r.symbols.as_bytes(),
             stable,
             dir,
@@ -351,20 +351,21 @@ fn kernel_examples() {
             let r = (|| -> Result<Vec<String>, String> {
                 let src = scratch.path().join(ex.file_name().unwrap());
                 std::fs::copy(ex, &src).map_err(|e| format!("{e}"))?;
-                let (obj, _) = harness::compile(tools, build, scratch.path(), &[src], &[&dir])?;
-                let symbols = symbol_names(&obj)?;
+                let (objs, _) =
+                    harness::compile(tools, build, scratch.path(), &[src], &[&dir], true)?;
+                let symbols = symbol_names(&objs[0])?;
                 let mut out = Vec::new();
                 for stable in [false, true] {
                     let o = harness::outputs(
                         &tools.oracle,
-                        &obj,
+                        &objs,
                         symbols.as_bytes(),
                         stable,
                         scratch.path(),
                     )?;
                     let k = harness::outputs(
                         &harness::ksymrules(),
-                        &obj,
+                        &objs,
                         symbols.as_bytes(),
                         stable,
                         scratch.path(),
@@ -407,8 +408,20 @@ fn kernel_examples() {
 // ---------------------------------------------------------------------------
 // Kept cases: known differences and oracle findings
 
-/// The case directories under `dir` (each holds `input.o`, `symbols`,
-/// `expected/default/` and `expected/stable/`), sorted.
+/// A kept case's objects: `input.o`, else `unit0.o`, `unit1.o`... in order.
+fn case_objects(dir: &Path) -> Vec<PathBuf> {
+    let input = dir.join("input.o");
+    if input.is_file() {
+        return vec![input];
+    }
+    (0..)
+        .map(|i| dir.join(format!("unit{i}.o")))
+        .take_while(|p| p.is_file())
+        .collect()
+}
+
+/// The case directories under `dir` (each holds `input.o` or `unit<i>.o`,
+/// `symbols`, `expected/default/` and `expected/stable/`), sorted.
 fn case_dirs(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| {
@@ -429,14 +442,17 @@ const MODES: [(&str, bool); 2] = [("default", false), ("stable", true)];
 fn kept_case(dir: &Path) -> Result<Vec<(&'static str, Outputs, Outputs)>, String> {
     let symbols = std::fs::read(dir.join("symbols"))
         .map_err(|e| format!("{}/symbols: {e}", dir.display()))?;
-    let obj = dir.join("input.o");
+    let objs = case_objects(dir);
+    if objs.is_empty() {
+        return Err(format!("{}: no input.o nor unit0.o", dir.display()));
+    }
     let scratch = tempfile::tempdir().map_err(|e| format!("{e}"))?;
     let mut v = Vec::new();
     for (mode, stable) in MODES {
         let expected = Outputs::load(&dir.join("expected").join(mode))?;
         let ours = harness::outputs(
             &harness::ksymrules(),
-            &obj,
+            &objs,
             &symbols,
             stable,
             scratch.path(),
@@ -559,10 +575,14 @@ fn oracle_findings() {
             if expected.crashed() {
                 crashed = true;
                 let stderr = String::from_utf8_lossy(&ours.stderr);
-                if ours.status != harness::Status::Exit(1) || !stderr.contains("error: ") {
+                if ours.status != harness::Status::Exit(1)
+                    || ours.dump_status.is_some()
+                    || !stderr.contains("error: ")
+                {
                     problems.push(format!(
-                        "{name} ({mode}): the oracle {}; ksymrules must fail cleanly, it gave {}: {stderr}",
-                        expected.status, ours.status
+                        "{name} ({mode}): the oracle {}; ksymrules must fail cleanly, it gave {} \
+                         (dump runs: {:?}): {stderr}",
+                        expected.status, ours.status, ours.dump_status
                     ));
                 }
             } else {
@@ -587,8 +607,8 @@ fn oracle_findings() {
 ///     DIFF_SAVE_CASE=corpus/differential/NAME cargo test --release -p ksymrules \
 ///         --test differential save_case -- --ignored
 ///
-/// (the directory holds `input.o` and `symbols`; `expected/default/` and
-/// `expected/stable/` are written).
+/// (the directory holds `input.o` or `unit0.o`, `unit1.o`..., and
+/// `symbols`; `expected/default/` and `expected/stable/` are written).
 #[test]
 #[ignore]
 fn save_case() {
@@ -604,7 +624,7 @@ fn save_case() {
     for (mode, stable) in MODES {
         let o = harness::outputs(
             &tools.oracle,
-            &dir.join("input.o"),
+            &case_objects(&dir),
             &symbols,
             stable,
             scratch.path(),
@@ -685,6 +705,7 @@ fn generator_coverage() {
         ("address taken in the other unit", &|_, t| {
             t.contains("__gen_uses")
         }),
+        ("two objects (no ld -r)", &|p, _| p.separate),
         ("struct defined in the second unit only", &|p, _| {
             p.decls
                 .iter()

@@ -298,6 +298,8 @@ pub struct Program {
     pub symbols: Vec<String>,
     /// 1 or 2 compilation units.
     pub units: usize,
+    /// Two units given to the tools as two objects (not joined by `ld -r`).
+    pub separate: bool,
 }
 
 impl fmt::Debug for Program {
@@ -871,6 +873,7 @@ impl<'a> Builder<'a> {
         }
         // Uses from the other unit.
         if self.p.units > 1 {
+            self.p.separate = self.c.chance(4);
             for i in 0..self.p.funcs.len() {
                 if self.p.funcs[i].defined && self.c.chance(3) {
                     self.p.uses.push(Target::Func(i));
@@ -1236,6 +1239,9 @@ pub struct Rendered {
     pub files: Vec<(String, String)>,
     /// The `.c` files, one per compilation unit.
     pub units: Vec<String>,
+    /// Whether the units' objects are joined with `ld -r` (else given to
+    /// the tools one after the other).
+    pub link: bool,
     pub symbols: String,
 }
 
@@ -1641,6 +1647,7 @@ impl Program {
         Rendered {
             files,
             units: names,
+            link: !self.separate,
             symbols: self.symbols.iter().map(|s| format!("{s}\n")).collect(),
         }
     }

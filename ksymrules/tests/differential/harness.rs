@@ -229,14 +229,17 @@ fn run_ok(cmd: &mut Command) -> Result<(), String> {
 
 /// Compiles `units` (in `dir`, with `-I dir` and `include`) into
 /// `dir/input.o`, joined with `ld -r` when there are several, as kbuild
-/// links a module's objects. Returns the object and the shell commands.
+/// links a module's objects — or, unless `link`, left as `unit<i>.o` to be
+/// given to the tools one after the other. Returns the objects and the
+/// shell commands.
 pub fn compile(
     tools: &Tools,
     build: Build,
     dir: &Path,
     units: &[PathBuf],
     include: &[&Path],
-) -> Result<(PathBuf, Vec<String>), String> {
+    link: bool,
+) -> Result<(Vec<PathBuf>, Vec<String>), String> {
     let cc = match build.cc {
         Compiler::Gcc => &tools.gcc,
         Compiler::Clang => &tools.clang,
@@ -263,6 +266,16 @@ pub fn compile(
         run_ok(&mut cmd)?;
         objs.push(obj);
     }
+    if units.len() > 1 && !link {
+        commands.push(format!(
+            "# the tools read {} (in this order)",
+            (0..objs.len())
+                .map(|i| format!("unit{i}.o"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        return Ok((objs, commands));
+    }
     if units.len() > 1 {
         let mut cmd = Command::new(&tools.ld);
         cmd.arg("-r")
@@ -279,7 +292,7 @@ pub fn compile(
         ));
         run_ok(&mut cmd)?;
     }
-    Ok((out, commands))
+    Ok((vec![out], commands))
 }
 
 // ---------------------------------------------------------------------------
@@ -344,18 +357,18 @@ pub fn timeout() -> Duration {
     )
 }
 
-/// Runs `bin args obj` with `stdin`, killed after `timeout`.
+/// Runs `bin args objs...` with `stdin`, killed after `timeout`.
 pub fn run_tool(
     bin: &Path,
     args: &[&str],
-    obj: &Path,
+    objs: &[PathBuf],
     stdin: &[u8],
     cwd: &Path,
     timeout: Duration,
 ) -> Result<Run, String> {
     let mut child = Command::new(bin)
         .args(args)
-        .arg(obj)
+        .args(objs)
         .current_dir(cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -439,10 +452,10 @@ impl Outputs {
     }
 }
 
-/// Runs `bin` three times on `obj`.
+/// Runs `bin` three times on `objs`.
 pub fn outputs(
     bin: &Path,
-    obj: &Path,
+    objs: &[PathBuf],
     symbols: &[u8],
     stable: bool,
     scratch: &Path,
@@ -454,7 +467,7 @@ pub fn outputs(
     let t = timeout();
     let mut args = st.clone();
     args.extend(["-T", sym_arg.as_str()]);
-    let main = run_tool(bin, &args, obj, symbols, scratch, t)?;
+    let main = run_tool(bin, &args, objs, symbols, scratch, t)?;
     let symtypes = std::fs::read(&symtypes).ok();
     if main.status.crashed() {
         // The dumps would crash or hang the same way: no time lost on them.
@@ -470,10 +483,10 @@ pub fn outputs(
     }
     let mut args = st.clone();
     args.push("--dump-versions");
-    let versions = run_tool(bin, &args, obj, symbols, scratch, t)?;
+    let versions = run_tool(bin, &args, objs, symbols, scratch, t)?;
     let mut args = st;
     args.push("--dump-dies");
-    let dies = run_tool(bin, &args, obj, symbols, scratch, t)?;
+    let dies = run_tool(bin, &args, objs, symbols, scratch, t)?;
     let dump_status = [&versions.status, &dies.status]
         .into_iter()
         .find(|s| **s != main.status)
