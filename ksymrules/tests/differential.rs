@@ -3,7 +3,8 @@
 //!
 //! - `random_programs`: random C programs shaped like kernel objects
 //!   (`differential/cprog.rs`), each built with one sampled combination of
-//!   gcc/clang, DWARF 4/5, -O0/-O2 and -ffunction-sections; both tools run on
+//!   gcc/clang, DWARF 4/5, -O0/-O2 and -ffunction-sections (one in 8 also with
+//!   -fdebug-types-section, one in 8 with -gz=zlib); both tools run on
 //!   the object with and without `--stable`, and everything is compared: the
 //!   exit status, the `#SYMVER` lines (as a set: the oracle prints them in
 //!   hash-table order, ksymrules in input order), the symbols warned `no
@@ -57,7 +58,7 @@ use std::time::Instant;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
-use harness::{Build, Compiler, Outputs, Tools};
+use harness::{Build, Compiler, Extra, Outputs, Tools};
 
 fn env_number(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
@@ -66,9 +67,10 @@ fn env_number(name: &str) -> Option<u64> {
 // ---------------------------------------------------------------------------
 // Random programs
 
-/// One compile combination, shrinking toward gcc -gdwarf-4 -O0.
+/// One compile combination, shrinking toward gcc -gdwarf-4 -O0; one in 8
+/// with -fdebug-types-section, one in 8 with -gz=zlib.
 fn build_strategy() -> impl Strategy<Value = Build> {
-    (0..2u8, 0..2u8, 0..2u8, 0..2u8).prop_map(|(cc, dw, opt, sec)| Build {
+    (0..2u8, 0..2u8, 0..2u8, 0..2u8, 0..8u8).prop_map(|(cc, dw, opt, sec, extra)| Build {
         cc: if cc == 0 {
             Compiler::Gcc
         } else {
@@ -77,7 +79,38 @@ fn build_strategy() -> impl Strategy<Value = Build> {
         dwarf: 4 + dw,
         opt: 2 * opt,
         sections: sec == 1,
+        extra: match extra {
+            6 => Extra::TypesSection,
+            7 => Extra::Compressed,
+            _ => Extra::None,
+        },
     })
+}
+
+/// How many programs made ksymrules warn of each kind (re-entrance, equal
+/// lengths, missing symbols): printed at the end of `random_programs`, to
+/// see that the rare paths are taken.
+static WARNINGS: std::sync::Mutex<BTreeMap<&'static str, usize>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+fn count_warnings(stderr: &[u8]) {
+    let text = String::from_utf8_lossy(stderr);
+    let mut w = WARNINGS.lock().unwrap();
+    for (key, needle) in [
+        (
+            "re-entrance (reached again while being built)",
+            "was reached again",
+        ),
+        (
+            "equal longest strings of a type",
+            "of the same, longest length",
+        ),
+        ("no information for a symbol", "no information for symbol"),
+    ] {
+        if text.contains(needle) {
+            *w.entry(key).or_default() += 1;
+        }
+    }
 }
 
 /// What one program gave: the same, a difference, or an oracle finding.
@@ -111,6 +144,9 @@ fn check_program(
             stable,
             dir,
         )?;
+        if !stable {
+            count_warnings(&ours.stderr);
+        }
         if ours.crashed() {
             writeln!(
                 report,
@@ -269,10 +305,13 @@ fn random_programs() {
         harness::loud(&s);
     }
     eprintln!(
-        "random_programs: {} programs compared in {:.1} s (seed {seed_n})",
+        "random_programs: {} programs compared in {:.1} s (seed {seed_n}); ksymrules warned of:",
         ran.load(Ordering::Relaxed),
         start.elapsed().as_secs_f64()
     );
+    for (what, n) in WARNINGS.lock().unwrap().iter() {
+        eprintln!("  {what}: in {n} programs");
+    }
     if let Err(e) = result {
         panic!(
             "random_programs (DIFF_SEED={seed_n}): {e}\nThe minimal program is in {}",
@@ -706,6 +745,17 @@ fn generator_coverage() {
             t.contains("__gen_uses")
         }),
         ("two objects (no ld -r)", &|p, _| p.separate),
+        (
+            "callback taking its own structure, as a parameter",
+            &|p, t| {
+                p.funcs.iter().any(|f| {
+                    f.params.iter().any(|x| {
+                        let d = format!("{:?}", x.ty);
+                        d.starts_with("Ptr(Func(") && t.contains("(*p")
+                    })
+                })
+            },
+        ),
         ("struct defined in the second unit only", &|p, _| {
             p.decls
                 .iter()

@@ -740,7 +740,41 @@ impl<'a> Builder<'a> {
             };
             let kind = match &self.p.decls[i].kind {
                 DeclKind::Agg(_) => {
-                    let a = self.agg_body(i, ctx, 0, true);
+                    let mut a = self.agg_body(i, ctx, 0, true);
+                    // An operations table: a callback taking the structure
+                    // itself (exports taking the same callback type make the
+                    // re-entrance of §7 of the spec).
+                    if self.c.chance(3) {
+                        // (The structure not first: then the re-entered
+                        // string loses a separator.)
+                        let mut params = vec![Ty::ptr(Ty::Ref(i))];
+                        for _ in 0..self.c.next(3) {
+                            let p = Ty::Prim(self.prim());
+                            let at = self.c.next(params.len() + 1);
+                            params.insert(at, p);
+                        }
+                        let ret = if self.c.chance(2) {
+                            Ty::Void
+                        } else {
+                            Ty::Prim(Prim::Int)
+                        };
+                        let m = Member {
+                            name: Some(self.member_name()),
+                            ty: Ty::ptr(Ty::Func(Box::new(ret), params, false)),
+                            bits: None,
+                            aligned: None,
+                        };
+                        let at = self.c.next(a.members.len() + 1).min(a.members.len());
+                        // (not after a flexible array member)
+                        let at = if a.members.last().is_some_and(
+                            |m| matches!(&m.ty, Ty::Array(_, d) if d.first() == Some(&None)),
+                        ) {
+                            at.min(a.members.len() - 1)
+                        } else {
+                            at
+                        };
+                        a.members.insert(at, m);
+                    }
                     if a.union {
                         self.p.decls[i].name = format!("u{i}");
                     }
@@ -928,6 +962,7 @@ impl<'a> Builder<'a> {
         };
         let ret = self.p.returnable(strip_top_quals(ret));
         let n = self.c.next(5);
+        let callbacks = self.p.callbacks();
         let params = (0..n)
             .map(|i| {
                 let name = if self.c.chance(12) {
@@ -935,10 +970,12 @@ impl<'a> Builder<'a> {
                 } else {
                     format!("p{i}")
                 };
-                Param {
-                    name,
-                    ty: strip_zero_arrays(self.value_ty(self.p.decls.len(), Ctx::Source, 1)),
-                }
+                let ty = if !callbacks.is_empty() && self.c.chance(3) {
+                    callbacks[self.c.next(callbacks.len())].clone()
+                } else {
+                    strip_zero_arrays(self.value_ty(self.p.decls.len(), Ctx::Source, 1))
+                };
+                Param { name, ty }
             })
             .collect::<Vec<_>>();
         let variadic = !params.is_empty() && self.c.chance(6);
@@ -1150,6 +1187,25 @@ impl Program {
             }
         }
         seen
+    }
+
+    /// The callback types of the operations tables (members that point to
+    /// a function taking a pointer to their structure).
+    fn callbacks(&self) -> Vec<Ty> {
+        let mut v = Vec::new();
+        for (i, d) in self.decls.iter().enumerate() {
+            let DeclKind::Agg(a) = &d.kind else { continue };
+            for m in &a.members {
+                if let Ty::Ptr(f) = &m.ty {
+                    if let Ty::Func(_, ps, _) = &**f {
+                        if ps.contains(&Ty::ptr(Ty::Ref(i))) {
+                            v.push(m.ty.clone());
+                        }
+                    }
+                }
+            }
+        }
+        v
     }
 
     /// A function's return type: not an array (a typedef of one neither).

@@ -159,6 +159,16 @@ impl fmt::Display for Compiler {
     }
 }
 
+/// A less common option a program may be compiled with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extra {
+    None,
+    /// `-fdebug-types-section`: type units (which gendwarfksyms doesn't follow).
+    TypesSection,
+    /// `-gz=zlib`: compressed debug sections.
+    Compressed,
+}
+
 /// How a program is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Build {
@@ -166,10 +176,11 @@ pub struct Build {
     pub dwarf: u8,
     pub opt: u8,
     pub sections: bool,
+    pub extra: Extra,
 }
 
 impl Build {
-    /// All 16 combinations.
+    /// All 16 combinations (without an extra option).
     pub fn all() -> Vec<Build> {
         let mut v = Vec::new();
         for cc in [Compiler::Gcc, Compiler::Clang] {
@@ -181,6 +192,7 @@ impl Build {
                             dwarf,
                             opt,
                             sections,
+                            extra: Extra::None,
                         });
                     }
                 }
@@ -198,6 +210,11 @@ impl Build {
         if self.sections {
             v.push("-ffunction-sections".into());
             v.push("-fdata-sections".into());
+        }
+        match self.extra {
+            Extra::None => {}
+            Extra::TypesSection => v.push("-fdebug-types-section".into()),
+            Extra::Compressed => v.push("-gz=zlib".into()),
         }
         v
     }
