@@ -1191,7 +1191,7 @@ impl Program {
 
     /// The callback types of the operations tables (members that point to
     /// a function taking a pointer to their structure).
-    fn callbacks(&self) -> Vec<Ty> {
+    pub fn callbacks(&self) -> Vec<Ty> {
         let mut v = Vec::new();
         for (i, d) in self.decls.iter().enumerate() {
             let DeclKind::Agg(a) = &d.kind else { continue };
