@@ -3,8 +3,9 @@
 //!
 //! - `random_programs`: random C programs shaped like kernel objects
 //!   (`differential/cprog.rs`), each built with one sampled combination of
-//!   gcc/clang, DWARF 4/5, -O0/-O2 and -ffunction-sections (one in 8 also with
-//!   -fdebug-types-section, one in 8 with -gz=zlib); both tools run on
+//!   gcc/clang, DWARF 4/5, -O0/-O2 and -ffunction-sections (one in 10 also
+//!   with -fdebug-types-section, one in 10 with -gz=zlib, one in 10 with
+//!   -fcommon); both tools run on
 //!   the object with and without `--stable`, and everything is compared: the
 //!   exit status, the `#SYMVER` lines (as a set: the oracle prints them in
 //!   hash-table order, ksymrules in input order), the symbols warned `no
@@ -67,10 +68,10 @@ fn env_number(name: &str) -> Option<u64> {
 // ---------------------------------------------------------------------------
 // Random programs
 
-/// One compile combination, shrinking toward gcc -gdwarf-4 -O0; one in 8
-/// with -fdebug-types-section, one in 8 with -gz=zlib.
+/// One compile combination, shrinking toward gcc -gdwarf-4 -O0; one in 10
+/// each with -fdebug-types-section, -gz=zlib, -fcommon.
 fn build_strategy() -> impl Strategy<Value = Build> {
-    (0..2u8, 0..2u8, 0..2u8, 0..2u8, 0..8u8).prop_map(|(cc, dw, opt, sec, extra)| Build {
+    (0..2u8, 0..2u8, 0..2u8, 0..2u8, 0..10u8).prop_map(|(cc, dw, opt, sec, extra)| Build {
         cc: if cc == 0 {
             Compiler::Gcc
         } else {
@@ -80,8 +81,9 @@ fn build_strategy() -> impl Strategy<Value = Build> {
         opt: 2 * opt,
         sections: sec == 1,
         extra: match extra {
-            6 => Extra::TypesSection,
-            7 => Extra::Compressed,
+            7 => Extra::TypesSection,
+            8 => Extra::Compressed,
+            9 => Extra::Common,
             _ => Extra::None,
         },
     })
@@ -745,6 +747,7 @@ fn generator_coverage() {
             t.contains("__gen_uses")
         }),
         ("two objects (no ld -r)", &|p, _| p.separate),
+        ("weak definition", &|p, _| !p.weak.is_empty()),
         (
             "callback taking its own structure, as a parameter",
             &|p, _| {

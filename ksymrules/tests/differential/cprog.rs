@@ -300,6 +300,8 @@ pub struct Program {
     pub units: usize,
     /// Two units given to the tools as two objects (not joined by `ld -r`).
     pub separate: bool,
+    /// Defined functions and variables made weak.
+    pub weak: Vec<String>,
 }
 
 impl fmt::Debug for Program {
@@ -903,6 +905,17 @@ impl<'a> Builder<'a> {
                 || self.p.vars.iter().any(|v| &v.name == name && !v.defined);
             if undefined || self.c.chance(3) {
                 self.p.ptrs.push(name.clone());
+            }
+        }
+        // Weak definitions.
+        for f in &self.p.funcs {
+            if f.defined && self.c.chance(8) {
+                self.p.weak.push(f.name.clone());
+            }
+        }
+        for v in &self.p.vars {
+            if v.defined && self.c.chance(8) {
+                self.p.weak.push(v.name.clone());
             }
         }
         // Uses from the other unit.
@@ -1568,10 +1581,32 @@ impl Program {
                 } else {
                     format!("{{\n\tstatic {};\n\treturn r;\n}}", self.decl(&f.ret, "r"))
                 };
-                writeln!(c, "{head}\n{body}").unwrap();
+                let weak = if self.weak.contains(&f.name) {
+                    "__attribute__((__weak__)) "
+                } else {
+                    ""
+                };
+                writeln!(c, "{weak}{head}\n{body}").unwrap();
             }
-            for v in self.vars.iter().filter(|v| v.defined && v.unit == u) {
-                writeln!(c, "{};", self.var_decl(v, &v.name, false)).unwrap();
+            for (i, v) in self.vars.iter().enumerate() {
+                if !v.defined || v.unit != u {
+                    continue;
+                }
+                let mut attrs = String::new();
+                if self.weak.contains(&v.name) {
+                    attrs.push_str(" __attribute__((__weak__))");
+                }
+                // An alias can't name a common symbol (-fcommon): a section
+                // of its own keeps an aliased variable out of the commons.
+                if self.aliases.iter().any(|a| a.target == Target::Var(i)) {
+                    write!(
+                        attrs,
+                        " __attribute__((__section__(\".data.gen_{}\")))",
+                        v.name
+                    )
+                    .unwrap();
+                }
+                writeln!(c, "{}{attrs};", self.var_decl(v, &v.name, false)).unwrap();
             }
             for f in self.statics.iter().filter(|f| f.unit == u) {
                 let head = self.func_head(f, &f.name);

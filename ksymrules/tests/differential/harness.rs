@@ -167,6 +167,10 @@ pub enum Extra {
     TypesSection,
     /// `-gz=zlib`: compressed debug sections.
     Compressed,
+    /// `-fcommon`: variables without an initializer become common symbols
+    /// (section `SHN_COMMON`, value their alignment: those of one alignment
+    /// are aliases to gendwarfksyms).
+    Common,
 }
 
 /// How a program is compiled.
@@ -215,6 +219,7 @@ impl Build {
             Extra::None => {}
             Extra::TypesSection => v.push("-fdebug-types-section".into()),
             Extra::Compressed => v.push("-gz=zlib".into()),
+            Extra::Common => v.push("-fcommon".into()),
         }
         v
     }
