@@ -748,6 +748,12 @@ fn generator_coverage() {
         }),
         ("two objects (no ld -r)", &|p, _| p.separate),
         ("weak definition", &|p, _| !p.weak.is_empty()),
+        ("names beyond ASCII", &|p, _| {
+            p.symbols.iter().any(|s| !s.is_ascii())
+        }),
+        ("a name in an export's hash bucket", &|p, _| {
+            p.vars.iter().any(|v| v.name.starts_with('c'))
+        }),
         (
             "callback taking its own structure, as a parameter",
             &|p, _| {

@@ -878,6 +878,31 @@ impl<'a> Builder<'a> {
             data: extras,
             pos: 0,
         };
+        // A variable whose name falls in the same bucket of gendwarfksyms'
+        // symbol hash table as an export's (the order inside a bucket shows
+        // in --dump-versions and --dump-dies).
+        if self.c.chance(4) {
+            let names = self.p.export_names();
+            let base = &names[self.c.next(names.len())];
+            let want = bucket(base);
+            let name = (0..)
+                .map(|k| format!("c{k}"))
+                .find(|n| bucket(n) == want)
+                .unwrap();
+            let ty = if self.p.decls.is_empty() || self.c.chance(2) {
+                Ty::Prim(Prim::Int)
+            } else {
+                Ty::ptr(Ty::Ref(self.c.next(self.p.decls.len())))
+            };
+            self.p.vars.push(Var {
+                name,
+                ty,
+                proto: false,
+                proto_unsized: false,
+                defined: true,
+                unit: 0,
+            });
+        }
         let targets: Vec<Target> = (self.p.funcs.iter().enumerate())
             .filter(|(_, f)| f.defined)
             .map(|(i, _)| Target::Func(i))
@@ -963,6 +988,10 @@ impl<'a> Builder<'a> {
             syms.swap(i, j);
         }
         self.p.symbols = syms;
+        // Names beyond ASCII (gendwarfksyms hashes them as signed chars).
+        if self.c.chance(8) {
+            self.p.rename(|n| format!("{n}\u{e9}"));
+        }
         self.p
     }
 
@@ -1126,6 +1155,16 @@ fn strip_top_quals(t: Ty) -> Ty {
     }
 }
 
+/// The bucket of gendwarfksyms' symbol hash table a name falls in: FNV-1a
+/// (32-bit, over the bytes as signed chars) modulo 4096.
+fn bucket(name: &str) -> u32 {
+    let mut h: u32 = 2166136261;
+    for &b in name.as_bytes() {
+        h = (h ^ (b as i8 as i32 as u32)).wrapping_mul(16777619);
+    }
+    h % 4096
+}
+
 /// A random program.
 pub fn program() -> impl Strategy<Value = Program> {
     let stream = |n| prop::collection::vec(any::<u16>(), 0..n);
@@ -1147,6 +1186,36 @@ pub fn program() -> impl Strategy<Value = Program> {
 // Walking the program
 
 impl Program {
+    /// Renames every exported function, variable and alias (and the symbol
+    /// list, symbol pointers, weak list and symbol rules with them).
+    fn rename(&mut self, f: impl Fn(&str) -> String) {
+        let old = self.export_names();
+        let map = |n: &String| {
+            if old.contains(n) {
+                f(n)
+            } else {
+                n.clone()
+            }
+        };
+        for x in &mut self.funcs {
+            x.name = map(&x.name);
+        }
+        for x in &mut self.vars {
+            x.name = map(&x.name);
+        }
+        for x in &mut self.aliases {
+            x.name = map(&x.name);
+        }
+        for v in [&mut self.ptrs, &mut self.symbols, &mut self.weak] {
+            for n in v.iter_mut() {
+                *n = map(n);
+            }
+        }
+        for r in &mut self.rules {
+            r.target = map(&r.target);
+        }
+    }
+
     /// The exported names: functions, variables, aliases.
     pub fn export_names(&self) -> Vec<String> {
         self.funcs
