@@ -772,6 +772,11 @@ fn generator_coverage() {
             t.contains("{ GEN_UNIT1_ONLY(long")
         }),
         ("kABI rule declonly", &|_, t| t.contains("\"declonly\"")),
+        ("two kABI rules for one target", &|p, _| {
+            let mut k: Vec<_> = p.rules.iter().map(|r| (r.kind, &r.target)).collect();
+            k.sort();
+            k.windows(2).any(|w| w[0] == w[1])
+        }),
         ("kABI rule enumerator_ignore", &|_, t| {
             t.contains("\"enumerator_ignore\"")
         }),

@@ -958,10 +958,20 @@ impl<'a> Builder<'a> {
             }
         }
         // kABI rules.
-        for _ in 0..self.c.next(4) {
+        for _ in 0..self.c.next(5) {
             if let Some(r) = self.rule() {
                 self.p.rules.push(r);
             }
+        }
+        // A second rule for one target (the later one wins).
+        if !self.p.rules.is_empty() && self.c.chance(4) {
+            let mut r = self.p.rules[self.c.next(self.p.rules.len())].clone();
+            if let Ok(n) = r.value.parse::<u64>() {
+                r.value = format!("{}", n + 1);
+            } else if r.kind == "type_string" {
+                r.value = r.value.replacen("byte_size(", "byte_size(1", 1);
+            }
+            self.p.rules.push(r);
         }
         // The symbol list: most exports, in random order, some duplicated, some
         // names that exist nowhere.
