@@ -5,8 +5,8 @@
 //!   (`differential/cprog.rs`), each built with one sampled combination of
 //!   gcc/clang, DWARF 4/5, -O0/-O2 and -ffunction-sections (one in 10 also
 //!   with -fdebug-types-section, one in 10 with -gz=zlib, one in 10 with
-//!   -fcommon); both tools run on
-//!   the object with and without `--stable`, and everything is compared: the
+//!   -fcommon); both tools run on the object(s) with and without
+//!   `--stable`, and everything is compared: the
 //!   exit status, the `#SYMVER` lines (as a set: the oracle prints them in
 //!   hash-table order, ksymrules in input order), the symbols warned `no
 //!   information for symbol`, the `-T` symtypes byte for byte,
@@ -24,7 +24,12 @@
 //!   it from the list once it matches), any other must match.
 //! - `oracle_findings`: `corpus/gendwarfksyms-findings/`, objects on which the
 //!   oracle crashes or hangs (`docs/gendwarfksyms-findings.md`); ksymrules
-//!   must give the answer stored there.
+//!   must fail cleanly there (exit 1, an `error: ` line), and agree with the
+//!   oracle's stored outputs where it did not crash.
+//! - `generator_coverage`: every construct of the generator shows up in 256
+//!   of its programs (no tools needed; `DIFF_SHOW_PROGRAMS=N` prints some).
+//! - `save_case` (ignored): stores the oracle's outputs for a kept case
+//!   (`DIFF_SAVE_CASE=corpus/differential/NAME`).
 //!
 //! Where the oracle crashes or hangs (`DIFF_TIMEOUT_SECS`, default 60) on a
 //! random program, that is a finding, not a failure: it is reported loudly
@@ -37,13 +42,15 @@
 //! oracle, gcc, clang or ld is missing the tests print SKIPPING and pass,
 //! unless `CI` is set: then they fail.
 //!
-//! The CI run compares 256 programs (about 30 s on 2 cores). More:
+//! The CI run compares 256 programs (30–40 s on 2 cores). More:
 //!
-//!     DIFF_CASES=2000 cargo test --release -p ksymrules --test differential random_programs
+//!     DIFF_CASES=2000 cargo test --release -p ksymrules --test differential random_programs -- --nocapture
 //!
 //! The random sequence is the same every run (seed 0) unless
 //! `DIFF_SEED=<number>` or `DIFF_SEED=random` says otherwise (a failure
-//! prints the seed to rerun it with).
+//! prints the seed to rerun it with). `DIFF_SHRINK_ITERS` (default 1024)
+//! bounds the shrinking. `--nocapture` shows how many programs took
+//! ksymrules' rare paths (re-entrance, missing symbols).
 
 #[path = "differential/cprog.rs"]
 mod cprog;
