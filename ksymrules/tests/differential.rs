@@ -37,6 +37,17 @@
 //! `corpus/gendwarfksyms-findings/` (`DIFF_FINDINGS_FAIL=1` makes it a
 //! failure, so that proptest shrinks it).
 //!
+//! A difference in a program where ksymrules warned that a type has
+//! different strings of the same, longest length is not a failure either:
+//! gendwarfksyms keeps one of them by memory addresses (§7 of the spec), so
+//! it is reported and left in `target/tmp/differential-ties/`
+//! (`DIFF_TIES_FAIL=1` makes it a failure). The generator avoids making them.
+//!
+//! Nor is the known difference `stale-die-symtypes` (several objects, the
+//! oracle's symtypes has extra lines for symbols of an earlier object; see
+//! `corpus/differential/known-differences.txt`), which depends on where
+//! memory is mapped and so can't be avoided by the generator.
+//!
 //! Finding the oracle: `KSYMRULES_ORACLE=/path/to/gendwarfksyms`, else
 //! `tests/oracle/build.sh` (it builds it once into its cache). When the
 //! oracle, gcc, clang or ld is missing the tests print SKIPPING and pass,
@@ -110,10 +121,7 @@ fn count_warnings(stderr: &[u8]) {
             "re-entrance (reached again while being built)",
             "was reached again",
         ),
-        (
-            "equal longest strings of a type",
-            "of the same, longest length",
-        ),
+        ("equal longest strings of a type", TIE_WARNING),
         ("no information for a symbol", "no information for symbol"),
     ] {
         if text.contains(needle) {
@@ -122,11 +130,46 @@ fn count_warnings(stderr: &[u8]) {
     }
 }
 
-/// What one program gave: the same, a difference, or an oracle finding.
+/// What one program gave: the same, a difference, an oracle finding, or a
+/// difference where ksymrules warned that a type has different strings of
+/// the same, longest length (the oracle then keeps the one that memory
+/// addresses decide: not reproducible, §7 of the spec).
 enum Verdict {
     Same,
     Differs(String),
     Finding(String),
+    Tie(String),
+    /// Only the known difference `stale-die-symtypes` (corpus/differential/).
+    StaleDie(String),
+}
+
+const TIE_WARNING: &str = "of the same, longest length";
+
+/// Whether `oracle`'s symtypes differs from `ours` only by extra symbol
+/// lines (not `X#type` lines): what gendwarfksyms writes, given several
+/// objects, for a symbol of an earlier object whose stale DIE address meets
+/// a symbol DIE of the current one (known difference `stale-die-symtypes`).
+fn stale_die_lines_only(oracle: &Outputs, ours: &Outputs) -> bool {
+    let lines = |b: &Option<Vec<u8>>| -> Vec<String> {
+        String::from_utf8_lossy(b.as_deref().unwrap_or_default())
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let (mut extra, mine) = (lines(&oracle.symtypes), lines(&ours.symtypes));
+    for l in &mine {
+        match extra.iter().position(|x| x == l) {
+            Some(i) => {
+                extra.remove(i);
+            }
+            None => return false,
+        }
+    }
+    !extra.is_empty()
+        && extra.iter().all(|l| {
+            let name = l.split(' ').next().unwrap_or("");
+            !name.contains('#') && !name.is_empty()
+        })
 }
 
 /// Builds `prog` with `build` in `dir` and compares both tools on it.
@@ -143,6 +186,9 @@ fn check_program(
     std::fs::write(dir.join("symbols"), &r.symbols).map_err(|e| format!("symbols: {e}"))?;
     let mut report = String::new();
     let mut finding = String::new();
+    let mut tie = false;
+    let mut crashed = false;
+    let mut stale = true;
     for stable in [false, true] {
         let label = if stable { "--stable" } else { "default" };
         let oracle = harness::outputs(&tools.oracle, &objs, r.symbols.as_bytes(), stable, dir)?;
@@ -156,6 +202,8 @@ fn check_program(
         if !stable {
             count_warnings(&ours.stderr);
         }
+        tie |= String::from_utf8_lossy(&ours.stderr).contains(TIE_WARNING);
+        crashed |= ours.crashed();
         if ours.crashed() {
             writeln!(
                 report,
@@ -200,10 +248,17 @@ fn check_program(
         }
         let d = harness::compare(&oracle, &ours);
         if !d.is_empty() {
+            stale &= objs.len() > 1
+                && d.iter().all(|(check, _)| *check == "symtypes")
+                && stale_die_lines_only(&oracle, &ours);
             writeln!(report, "=== {label}\n{}", harness::render_diffs(&d)).unwrap();
         }
     }
-    Ok(if !report.is_empty() {
+    Ok(if !report.is_empty() && stale && !crashed {
+        Verdict::StaleDie(format!("build: {}\n{report}", commands.join(" && ")))
+    } else if !report.is_empty() && tie && !crashed {
+        Verdict::Tie(format!("build: {}\n{report}", commands.join(" && ")))
+    } else if !report.is_empty() {
         Verdict::Differs(format!("build: {}\n{report}", commands.join(" && ")))
     } else if !finding.is_empty() {
         Verdict::Finding(format!("build: {}\n{finding}", commands.join(" && ")))
@@ -264,7 +319,13 @@ fn random_programs() {
     let failure_dir = tmp.join("differential-failure");
     let findings_dir = tmp.join("differential-findings");
     let findings_fail = std::env::var_os("DIFF_FINDINGS_FAIL").is_some_and(|v| v == "1");
-    let (ran, findings) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let ties_fail = std::env::var_os("DIFF_TIES_FAIL").is_some_and(|v| v == "1");
+    let (ran, findings, ties, stale_dies) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
     let found: std::sync::Mutex<BTreeMap<String, String>> = Default::default();
     let start = Instant::now();
     let result = runner.run(&(cprog::program(), build_strategy()), |(prog, build)| {
@@ -283,6 +344,29 @@ fn random_programs() {
                     "ksymrules and gendwarfksyms differ\n{report}\n(kept in {})",
                     failure_dir.display()
                 )))
+            }
+            Verdict::StaleDie(report) => {
+                stale_dies.fetch_add(1, Ordering::Relaxed);
+                eprintln!(
+                    "random_programs: known difference stale-die-symtypes \
+                     (corpus/differential/):\n{report}"
+                );
+                Ok(())
+            }
+            Verdict::Tie(report) => {
+                let n = ties.fetch_add(1, Ordering::Relaxed);
+                let keep = tmp.join(format!("differential-ties/{n}"));
+                keep_dir(dir.path(), &keep);
+                harness::loud(&format!(
+                    "random_programs: a difference where ksymrules warned of equal longest \
+                     strings (not reproducible, spec §7; DIFF_TIES_FAIL=1 fails it), kept in {}\n{report}",
+                    keep.display()
+                ));
+                if ties_fail {
+                    Err(TestCaseError::fail(format!("tie-dependent difference\n{report}")))
+                } else {
+                    Ok(())
+                }
             }
             Verdict::Finding(what) => {
                 let n = findings.fetch_add(1, Ordering::Relaxed);
@@ -320,6 +404,16 @@ fn random_programs() {
     );
     for (what, n) in WARNINGS.lock().unwrap().iter() {
         eprintln!("  {what}: in {n} programs");
+    }
+    let (t, sd) = (
+        ties.load(Ordering::Relaxed),
+        stale_dies.load(Ordering::Relaxed),
+    );
+    if t + sd > 0 {
+        eprintln!(
+            "random_programs: not counted as failures: {t} tie-dependent, \
+             {sd} stale-die-symtypes differences"
+        );
     }
     if let Err(e) = result {
         panic!(
@@ -776,7 +870,7 @@ fn generator_coverage() {
                 .any(|d| d.placement == cprog::Placement::Unit1)
         }),
         ("struct with more members in the second unit", &|_, t| {
-            t.contains("{ GEN_UNIT1_ONLY(long")
+            t.contains("{ GEN_UNIT1_ONLY(char")
         }),
         ("kABI rule declonly", &|_, t| t.contains("\"declonly\"")),
         ("two kABI rules for one target", &|p, _| {

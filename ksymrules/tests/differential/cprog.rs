@@ -1517,9 +1517,14 @@ impl Program {
         match &d.kind {
             DeclKind::Agg(a) if d.unit1_extra => {
                 let t = self.agg_text(Some(&d.name), a);
-                // First: a flexible array member stays last.
+                // First: a flexible array member stays last. Of size 0 and
+                // alignment 1, so that the structures holding this one keep
+                // their layout: their strings are the same in both units (a
+                // member that moved their offsets would give strings of equal
+                // length and other text — a tie, which gendwarfksyms breaks
+                // by memory addresses).
                 let (head, body) = t.split_once(" {").unwrap();
-                format!("{head} {{ GEN_UNIT1_ONLY(long gen_extra;){body};\n")
+                format!("{head} {{ GEN_UNIT1_ONLY(char gen_extra[0];){body};\n")
             }
             DeclKind::Agg(a) => format!("{};\n", self.agg_text(Some(&d.name), a)),
             DeclKind::Enum(e) => {
