@@ -1,0 +1,2 @@
+enum e { A, B };
+struct s { long x; };

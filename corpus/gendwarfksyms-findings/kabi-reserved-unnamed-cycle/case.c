@@ -1,0 +1,3 @@
+#include "case.h"
+
+union u v;
