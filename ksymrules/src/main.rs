@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 /// Inputs smaller than this (all objects together) are versioned on the
 /// main thread alone: a thread pool costs more than it gives on them. Most
 /// objects kbuild hands us are a few hundred KB.
-const SMALL_INPUT: u64 = 4 << 20;
+const SMALL_INPUT: u64 = 1 << 20;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
