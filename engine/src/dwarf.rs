@@ -313,6 +313,23 @@ impl<'a> Dwarf<'a> {
     /// attribute is missing or cannot be followed (type-unit signatures,
     /// unless type units are followed). When they are, a skeleton
     /// declaration that only carries a signature stands for its type.
+    /// Whether a DIE of `.debug_info` may refer to a type unit by its
+    /// signature (`DW_FORM_ref_sig8`, from `-fdebug-types-section`): some
+    /// abbreviation of a unit uses that form.
+    pub fn refers_to_type_units(&self) -> bool {
+        self.units[..self.main_units].iter().any(|u| {
+            // Abbreviation codes are numbered from 1 (gcc and clang number
+            // them densely; a sparse table is looked at up to its first gap).
+            (1..)
+                .map_while(|code| u.unit.abbreviations.get(code))
+                .any(|a| {
+                    a.attributes()
+                        .iter()
+                        .any(|s| s.form() == gimli::DW_FORM_ref_sig8)
+                })
+        })
+    }
+
     /// `.debug_info` proper.
     fn info(&self) -> &'a [u8] {
         use gimli::Section;

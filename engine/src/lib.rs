@@ -208,6 +208,10 @@ pub fn process_object_file(
     lap(diag, "reading symbols");
     let kabi = read_kabi(rules, opts.stable, obj)?;
     let dwarf = dwarf::Dwarf::load(obj, rules.settings.follow_type_units)?;
+    if !rules.settings.follow_type_units && dwarf.refers_to_type_units() {
+        // The CRCs then silently ignore those types: say so, always.
+        warn(diag, file, TYPE_UNITS_WARNING);
+    }
     if opts.debug {
         debug(diag, &format!("{file}: {} units", dwarf.main_units));
     }
@@ -323,6 +327,13 @@ fn read_kabi(rules: &Rules, stable: bool, obj: &elf::ObjectFile) -> Result<stabl
     }
     Ok(kabi)
 }
+
+/// Said once per object whose DIEs refer to type units while the rules do
+/// not follow them (the default, as gendwarfksyms).
+pub const TYPE_UNITS_WARNING: &str = "types are in type units (DW_FORM_ref_sig8, from \
+    -fdebug-types-section): gendwarfksyms, and the rules in use, print each of them as \
+    `base_type void`, so these versions do not change when those types do; a rules file \
+    with `set follow_type_units = true` follows them";
 
 /// The section gendwarfksyms reads kABI rules from.
 pub const KABI_SECTION: &str = ".discard.gendwarfksyms.kabi_rules";

@@ -410,3 +410,39 @@ fn the_environment_gives_rules_and_kabi_files() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("broken.rules"), "{}", stderr(&o));
 }
+
+/// Types moved to type units (`-fdebug-types-section`) are printed as
+/// `base_type void`, as gendwarfksyms prints them: the versions then do not
+/// depend on them, which is said on stderr (the CRCs stay gendwarfksyms').
+#[test]
+fn type_units_are_said_to_be_left_out() {
+    let warned = |case: &str, args: &[&str]| {
+        let dir = corpus(&format!("golden/basic/{case}"));
+        let symbols = std::fs::read(dir.join("symbols")).unwrap();
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.push(dir.join("input.o").to_str().unwrap().to_string());
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        let o = run(&all, &symbols);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stderr(&o)
+            .lines()
+            .filter(|l| l.contains("types are in type units"))
+            .count()
+    };
+    assert_eq!(warned("gcc-types5", &[]), 1);
+    assert_eq!(warned("gcc-types4", &[]), 1);
+    assert_eq!(warned("gcc-dwarf5", &[]), 0);
+    // clang keeps C types in the unit.
+    assert_eq!(warned("clang-types5", &[]), 0);
+    let dir = tmp_dir("follow");
+    let rules = dir.join("follow.rules");
+    std::fs::write(
+        &rules,
+        "ksymrules 1\ninclude \"default\"\nset follow_type_units = true\n",
+    )
+    .unwrap();
+    assert_eq!(
+        warned("gcc-types5", &["--rules", rules.to_str().unwrap()]),
+        0
+    );
+}
