@@ -16,7 +16,7 @@
 //!   ...
 //! ```
 
-use crate::diemap::{DieMap, EntryId, Frag, Prov, State};
+use crate::diemap::{DieMap, EntryId, Frag, Prov};
 use crate::dwarf::{DieId, Dwarf};
 use crate::walk::{self, Consumer, Digester};
 use crate::{elf, Error, Symbols};
@@ -243,17 +243,7 @@ impl Capture<'_, '_> {
 
     /// A named type's reference name (`s#foo`), as the type map writes it.
     fn reference(&self, map: &DieMap, id: EntryId) -> Option<String> {
-        if !matches!(map.entry(id).state, State::Complete | State::Unexpanded) {
-            return None;
-        }
-        let fqn = map.fqn(id).filter(|f| !f.is_empty())?;
-        let prefix = self.rules.reference_prefix(map.entry_tag(id))?;
-        let q = if fqn.contains(' ') {
-            self.rules.settings.reference_quote.as_str()
-        } else {
-            ""
-        };
-        Some(format!("{prefix}{q}{fqn}{q}"))
+        crate::typemap::reference_name_parts(self.rules, map, id).map(|p| p.concat())
     }
 
     fn piece(&self, text: &str, p: Prov) -> Result<Piece, Error> {

@@ -441,6 +441,27 @@ impl<'d> LengthCheck<'d> {
     }
 }
 
+/// The reference name of an entry (`s#foo`, quoted when it holds a space),
+/// if it is a named type, in pieces: prefix, quote, name, quote.
+pub(crate) fn reference_name_parts<'d>(
+    rules: &'d Rules,
+    dies: &'d DieMap,
+    id: EntryId,
+) -> Option<[&'d str; 4]> {
+    let e = dies.entry(id);
+    if !matches!(e.state, State::Complete | State::Unexpanded) {
+        return None;
+    }
+    let fqn = dies.fqn(id).filter(|f| !f.is_empty())?;
+    let prefix = rules.reference_prefix(dies.entry_tag(id))?;
+    let q = if fqn.contains(' ') {
+        rules.settings.reference_quote.as_str()
+    } else {
+        ""
+    };
+    Some([prefix, q, fqn, q])
+}
+
 impl<'r> Strings<'r> {
     /// The reference name of an entry, if it is a named type, in pieces:
     /// prefix, quote, name, quote.
@@ -448,18 +469,7 @@ impl<'r> Strings<'r> {
     where
         'r: 'd,
     {
-        let e = dies.entry(id);
-        if !matches!(e.state, State::Complete | State::Unexpanded) {
-            return None;
-        }
-        let fqn = dies.fqn(id).filter(|f| !f.is_empty())?;
-        let prefix = self.rules.reference_prefix(dies.entry_tag(id))?;
-        let q = if fqn.contains(' ') {
-            self.rules.settings.reference_quote.as_str()
-        } else {
-            ""
-        };
-        Some([prefix, q, fqn, q])
+        reference_name_parts(self.rules, dies, id)
     }
 
     /// The reference name of an entry, if it is a named type.

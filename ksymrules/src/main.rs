@@ -246,14 +246,7 @@ fn write_atomically(path: &Path, data: &[u8]) -> Result<(), String> {
 /// `ksymrules check-rules`: load the files, then look in the objects for
 /// what their statements name.
 fn check_rules(c: &ksymrules::cli::CheckRules) -> Result<(), Failure> {
-    let mut rules = match &c.rules {
-        Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
-        None => default_rules::rules(),
-    };
-    for path in &c.kabi {
-        let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
-        extra.add_to(&mut rules).map_err(Failure::Rules)?;
-    }
+    let rules = load_files(c.rules.as_deref(), &c.kabi)?;
     let mut inv = ksymrules_engine::inventory::Inventory::default();
     for path in &c.objects {
         let obj = ksymrules_engine::elf::ObjectFile::open(path)
@@ -300,15 +293,21 @@ fn load_rules(cli: &Cli) -> Result<ksymrules_grammar::Rules, Failure> {
     if cli.rules.is_none() && cli.kabi.is_empty() {
         return Ok(default_rules::specialized(cli.stable));
     }
-    let mut rules = match &cli.rules {
+    Ok(load_files(cli.rules.as_deref(), &cli.kabi)?.specialize(cli.stable))
+}
+
+/// A rules file (the embedded default when none), with the changes of
+/// kABI files made.
+fn load_files(rules: Option<&Path>, kabi: &[PathBuf]) -> Result<ksymrules_grammar::Rules, Failure> {
+    let mut loaded = match rules {
         Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
         None => default_rules::rules(),
     };
-    for path in &cli.kabi {
+    for path in kabi {
         let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
-        extra.add_to(&mut rules).map_err(Failure::Rules)?;
+        extra.add_to(&mut loaded).map_err(Failure::Rules)?;
     }
-    Ok(rules.specialize(cli.stable))
+    Ok(loaded)
 }
 
 /// `--explain SYMBOL`: the symbol's string piece by piece, from the first
