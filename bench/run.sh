@@ -33,7 +33,9 @@ release=${KSYMRULES_BENCH_RELEASE:-6.1.0-56}
 cache=${KSYMRULES_BENCH_CACHE:-$HOME/.cache/ksymrules-bench}
 shared=${KSYMRULES_SHARED:-../shared}
 
-cargo build --release -q -p ksymrules -p ksymrules-engine --example bare_pass --example small_floor
+# (`--example` alone would build the examples only, not the tool.)
+cargo build --release -q -p ksymrules
+cargo build --release -q -p ksymrules-engine --example bare_pass --example small_floor
 bin=target/release/ksymrules
 bare=target/release/examples/bare_pass
 
