@@ -19,11 +19,17 @@ _ksymrules() {
             ksymrules,check-rules)
                 cmd="ksymrules__subcmd__check__subcmd__rules"
                 ;;
+            ksymrules,compare)
+                cmd="ksymrules__subcmd__compare"
+                ;;
             ksymrules,help)
                 cmd="ksymrules__subcmd__help"
                 ;;
             ksymrules__subcmd__help,check-rules)
                 cmd="ksymrules__subcmd__help__subcmd__check__subcmd__rules"
+                ;;
+            ksymrules__subcmd__help,compare)
+                cmd="ksymrules__subcmd__help__subcmd__compare"
                 ;;
             ksymrules__subcmd__help,help)
                 cmd="ksymrules__subcmd__help__subcmd__help"
@@ -35,7 +41,7 @@ _ksymrules() {
 
     case "${cmd}" in
         ksymrules)
-            opts="-d -s -T -h -V --debug --dump-dies --dump-die-map --dump-types --dump-versions --stable --symtypes --rules --kabi --print-rules --explain --walk-in-order --help --version check-rules help"
+            opts="-d -s -T -h -V --debug --dump-dies --dump-die-map --dump-types --dump-versions --stable --symtypes --rules --kabi --print-rules --explain --walk-in-order --help --version check-rules compare help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -90,8 +96,50 @@ _ksymrules() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ksymrules__subcmd__compare)
+            opts="-s -h --old --new --symbols --stable --rules --kabi --format --suggest-kabi --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --old)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --symbols)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kabi)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human short json" -- "${cur}"))
+                    return 0
+                    ;;
+                --suggest-kabi)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ksymrules__subcmd__help)
-            opts="check-rules help"
+            opts="check-rules compare help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -105,6 +153,20 @@ _ksymrules() {
             return 0
             ;;
         ksymrules__subcmd__help__subcmd__check__subcmd__rules)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ksymrules__subcmd__help__subcmd__compare)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -39,9 +39,22 @@ complete -c ksymrules -n "__fish_ksymrules_needs_command" -l walk-in-order -d 'W
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -s V -l version -d 'Print version'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -a "check-rules" -d 'Check a rules file without versioning anything; with objects, also report its statements that find nothing in them'
+complete -c ksymrules -n "__fish_ksymrules_needs_command" -a "compare" -d 'Why symbol versions changed between two builds, and which kABI rules keep the old ones'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ksymrules -n "__fish_ksymrules_using_subcommand check-rules" -l kabi -d 'kABI files to check too (`kabi`, `drop`, `opaque`, `omit` statements)' -r -F
 complete -c ksymrules -n "__fish_ksymrules_using_subcommand check-rules" -l objects -d 'Objects to look for what the statements name' -r -F
 complete -c ksymrules -n "__fish_ksymrules_using_subcommand check-rules" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ksymrules -n "__fish_ksymrules_using_subcommand help; and not __fish_seen_subcommand_from check-rules help" -f -a "check-rules" -d 'Check a rules file without versioning anything; with objects, also report its statements that find nothing in them'
-complete -c ksymrules -n "__fish_ksymrules_using_subcommand help; and not __fish_seen_subcommand_from check-rules help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l old -d 'More objects of the old build' -r -F
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l new -d 'More objects of the new build' -r -F
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l symbols -d 'The exports to compare, one name per line (default: the objects\' own `__export_symbol_*` or `__ksymtab_*` symbols)' -r -F
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l rules -d 'Rules to version objects with instead of the embedded default' -r -F
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l kabi -d 'kABI files to version objects with' -r -F
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l format -d 'How to write the report' -r -f -a "human\t'A summary, then each cause with its diff, then the exports'
+short\t'One line per changed export: `name 0xold -> 0xnew: cause, cause`'
+json\t'The report as JSON (schema: docs/compare.md)'"
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l suggest-kabi -d 'Write kABI rules that keep the old CRCs to FILE, and check them by versioning NEW again with --stable and the file' -r -F
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -s s -l stable -d 'Support kABI stability features (both sides)'
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand help; and not __fish_seen_subcommand_from check-rules compare help" -f -a "check-rules" -d 'Check a rules file without versioning anything; with objects, also report its statements that find nothing in them'
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand help; and not __fish_seen_subcommand_from check-rules compare help" -f -a "compare" -d 'Why symbol versions changed between two builds, and which kABI rules keep the old ones'
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand help; and not __fish_seen_subcommand_from check-rules compare help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -506,6 +506,33 @@ impl ObjectFile {
     /// section; `.dynsym` is not read), in table order. An object without a
     /// symbol table gives an empty list.
     pub fn symbols(&self) -> Result<Vec<ElfSymbol>, ElfError> {
+        self.defined_symbols(false)
+    }
+
+    /// The names of the symbols the object exports, as kbuild marks them:
+    /// `__export_symbol_<name>` in an object of Linux 6.11 or later, else
+    /// `__ksymtab_<name>` in a linked module or vmlinux (both are local
+    /// symbols). Sorted, each once.
+    pub fn exported_names(&self) -> Result<Vec<String>, ElfError> {
+        let symbols = self.defined_symbols(true)?;
+        for prefix in [&b"__export_symbol_"[..], b"__ksymtab_"] {
+            let mut names: Vec<String> = symbols
+                .iter()
+                .filter_map(|s| s.name.strip_prefix(prefix))
+                .filter(|n| !n.is_empty())
+                .map(lossy)
+                .collect();
+            if !names.is_empty() {
+                names.sort();
+                names.dedup();
+                return Ok(names);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// The defined, named symbols of `.symtab`, local ones too when asked.
+    fn defined_symbols(&self, local: bool) -> Result<Vec<ElfSymbol>, ElfError> {
         let Some(symtab_index) = self
             .sections
             .iter()
@@ -537,7 +564,7 @@ impl ObjectFile {
             let Some(sym) = table.get(index) else {
                 break;
             };
-            if sym.info >> 4 == elf::STB_LOCAL.0 || sym.shndx == elf::SHN_UNDEF.0 {
+            if (!local && sym.info >> 4 == elf::STB_LOCAL.0) || sym.shndx == elf::SHN_UNDEF.0 {
                 continue;
             }
             let name = c_string(strings, sym.name).ok_or_else(|| {

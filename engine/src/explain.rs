@@ -84,8 +84,21 @@ pub fn explain(
     path: &std::path::Path,
     symbol: &str,
 ) -> Result<Option<Explanation>, Error> {
+    Ok(explain_all(rules, stable, path, &[symbol])?
+        .into_iter()
+        .next())
+}
+
+/// Explains each of `symbols` that a DIE of the object describes, from one
+/// walk, in the order given.
+pub fn explain_all(
+    rules: &Rules,
+    stable: bool,
+    path: &std::path::Path,
+    symbols: &[&str],
+) -> Result<Vec<Explanation>, Error> {
     let obj = elf::ObjectFile::open(path)?;
-    let mut syms = Symbols::parse(&format!("{symbol}\n"));
+    let mut syms = Symbols::parse(&symbols.join("\n"));
     crate::read_symbols(rules, &mut syms, &obj)?;
     let kabi = crate::read_kabi(rules, stable, &obj)?;
     let dwarf = Dwarf::load(&obj, rules.settings.follow_type_units)?;
@@ -104,21 +117,43 @@ pub fn explain(
     let mut capture = Capture {
         rules,
         dwarf: &dwarf,
-        symbol,
-        result: None,
+        result: Vec::new(),
     };
     let (_, walked) = walk::walk_object(cfg, &mut syms, &mut capture, &mut std::io::sink());
     walked?;
-    capture.result.transpose()
+    // The symbols' DIEs are known once the walk is done.
+    let mut by_die: rustc_hash::FxHashMap<DieId, Result<Explanation, Error>> =
+        capture.result.into_iter().collect();
+    let mut out = Vec::new();
+    for name in symbols {
+        let Some(i) = syms.find(name, &rules.settings.symbol_pointer_prefix) else {
+            continue;
+        };
+        let Some((_, die)) = syms.list[i].die else {
+            continue;
+        };
+        let Some(found) = by_die.get_mut(&die) else {
+            continue;
+        };
+        let mut x = match found {
+            Ok(x) => x.clone(),
+            Err(e) => return Err(e.clone()),
+        };
+        x.symbol = name.to_string();
+        if let Some(first) = x.strings.first_mut() {
+            first.name = name.to_string();
+        }
+        out.push(x);
+    }
+    Ok(out)
 }
 
-/// Takes the map of the walk (in order, so there is one) and assembles the
-/// explanation from it.
+/// Takes the map of the walk (in order, so there is one) and assembles an
+/// explanation for each symbol entry of it, by DIE (named afterwards).
 struct Capture<'a, 'r> {
     rules: &'r Rules,
     dwarf: &'a Dwarf<'a>,
-    symbol: &'r str,
-    result: Option<Result<Explanation, Error>>,
+    result: Vec<(DieId, Result<Explanation, Error>)>,
 }
 
 struct Nothing;
@@ -138,22 +173,21 @@ impl Consumer for Capture<'_, '_> {
     fn keep(&mut self, _: ()) {}
 
     fn take_whole(&mut self, map: &DieMap) {
-        // One symbol was listed: its entry, if a DIE described it.
-        let Some((_, id)) = map.symbol_entries().next() else {
-            return;
-        };
-        self.result = Some(self.assemble(map, id));
+        self.result = map
+            .symbol_entries()
+            .map(|(die, id)| (die, self.assemble(map, "", id)))
+            .collect();
     }
 
     fn reset(&mut self) {
-        self.result = None;
+        self.result.clear();
     }
 }
 
 impl Capture<'_, '_> {
-    fn assemble(&self, map: &DieMap, symbol: EntryId) -> Result<Explanation, Error> {
+    fn assemble(&self, map: &DieMap, name: &str, symbol: EntryId) -> Result<Explanation, Error> {
         let mut strings = Vec::new();
-        let mut queue = vec![(self.symbol.to_string(), symbol)];
+        let mut queue = vec![(name.to_string(), symbol)];
         let mut named: BTreeSet<String> = BTreeSet::new();
         while let Some((name, id)) = queue.pop() {
             let mut pieces = Vec::new();
@@ -172,7 +206,7 @@ impl Capture<'_, '_> {
             }
         }
         Ok(Explanation {
-            symbol: self.symbol.to_string(),
+            symbol: name.to_string(),
             strings,
         })
     }

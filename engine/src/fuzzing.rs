@@ -25,6 +25,7 @@ fn all_outputs(dump: bool) -> Options {
         dump_types: true,
         dump_versions: true,
         symtypes: true,
+        strings: true,
         debug: true,
         sequential_walk: false,
         progress: None,

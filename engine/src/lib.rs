@@ -88,6 +88,8 @@ pub struct Options {
     pub dump_versions: bool,
     /// Produce symtypes lines (`-T`).
     pub symtypes: bool,
+    /// Keep each object's strings, structured ([`typemap::StringTable`]).
+    pub strings: bool,
     /// Debugging lines (`--debug`).
     pub debug: bool,
     /// Walk the units in order even when they could be walked in parallel
@@ -106,6 +108,7 @@ impl std::fmt::Debug for Options {
             .field("dump_types", &self.dump_types)
             .field("dump_versions", &self.dump_versions)
             .field("symtypes", &self.symtypes)
+            .field("strings", &self.strings)
             .field("debug", &self.debug)
             .field("sequential_walk", &self.sequential_walk)
             .field("progress", &self.progress.is_some())
@@ -118,6 +121,8 @@ impl std::fmt::Debug for Options {
 pub struct Outcome {
     /// symtypes lines, each ending in a newline: per object, sorted.
     pub symtypes: Vec<String>,
+    /// Per object, in order, when [`Options::strings`] asked for them.
+    pub strings: Vec<typemap::StringTable>,
 }
 
 /// Versions the listed symbols from `objects`, in order. Diagnostics and
@@ -260,9 +265,11 @@ pub fn process_object_file(
     let mut versions = opts.dump_versions.then(String::new);
     let mut lines = Vec::new();
     let mut warnings = Vec::new();
+    let mut table = typemap::StringTable::default();
     let mut out = typemap::Outputs {
         symtypes: opts.symtypes.then_some(&mut lines),
         versions: versions.as_mut(),
+        strings: opts.strings.then_some(&mut table),
     };
     if let Some(p) = &opts.progress {
         p.begin("versions", 1);
@@ -294,6 +301,9 @@ pub fn process_object_file(
         }
     }
     outcome.symtypes.extend(lines);
+    if opts.strings {
+        outcome.strings.push(table);
+    }
     Ok(())
 }
 

@@ -279,6 +279,23 @@ fn shifted(crc: u32, len: u64) -> u32 {
 }
 
 impl Index {
+    fn of(map: &FxHashMap<String, Arc<Expansion>>) -> Index {
+        let mut names: Vec<&String> = map.keys().collect();
+        names.sort();
+        let mut idx = Index {
+            full_min: FULL_MIN,
+            ..Index::default()
+        };
+        for n in names {
+            let id = idx.exps.len() as u32;
+            idx.by_name.insert(n.clone(), id);
+            idx.exps.push(map[n].clone());
+        }
+        idx.refs = idx.exps.par_iter().map(|e| idx.resolve(e)).collect();
+        idx.full = idx.exps.iter().map(|_| OnceLock::new()).collect();
+        idx
+    }
+
     fn resolve(&self, e: &Expansion) -> Box<[u32]> {
         e.refs
             .iter()
@@ -359,6 +376,62 @@ impl CrcBuffer {
 pub struct Outputs<'o> {
     pub symtypes: Option<&'o mut Vec<String>>,
     pub versions: Option<&'o mut String>,
+    /// The strings the symtypes file is written from, structured.
+    pub strings: Option<&'o mut StringTable>,
+}
+
+/// What an object's symtypes file says, structured: the type map and the
+/// strings of the symbols described, references marked. For tools that
+/// compare versions (`ksymrules compare`); a version run never builds it
+/// unless asked.
+///
+/// ```text
+/// types:   s#list_head -> "structure_type list_head { member pointer_type { s#list_head } ... } byte_size(16)"
+/// symbols: list_add    -> "subprogram ( formal_parameter pointer_type { s#list_head } byte_size(8) new , ... ) -> base_type void"
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct StringTable {
+    /// Named types (`s#foo`) to their strings (the longest of the object).
+    pub types: FxHashMap<String, Arc<Expansion>>,
+    /// The symbols described, each alias on its own, in visiting order,
+    /// with their strings (a kABI `type_string` one where it applies).
+    pub symbols: Vec<(String, Arc<Expansion>)>,
+}
+
+/// CRCs of strings over a type map of one's choosing: the same version
+/// walk as an object's, for strings that come from elsewhere (a symtypes
+/// file, say).
+pub struct Versioner {
+    idx: Index,
+}
+
+impl Versioner {
+    pub fn new(types: &FxHashMap<String, Arc<Expansion>>) -> Self {
+        Versioner {
+            idx: Index::of(types),
+        }
+    }
+
+    /// The CRC of `root`'s version string, or the name of a type it
+    /// reaches that the map does not have.
+    pub fn crc(&self, root: &Expansion) -> Result<u32, String> {
+        let mut seen = Seen::default();
+        match version(&self.idx, root, false, &mut seen, "") {
+            Ok(Ok((crc, _))) => Ok(crc),
+            Ok(Err(missing)) => Err(format!("unknown type reference {missing}")),
+            Err(e) => Err(e.message),
+        }
+    }
+
+    /// The version string itself (references expanded).
+    pub fn text(&self, root: &Expansion) -> Result<String, String> {
+        let mut seen = Seen::default();
+        match version(&self.idx, root, true, &mut seen, "") {
+            Ok(Ok((_, text))) => Ok(text.unwrap_or_default()),
+            Ok(Err(missing)) => Err(format!("unknown type reference {missing}")),
+            Err(e) => Err(e.message),
+        }
+    }
 }
 
 /// How entries of a die map become type-map strings (shared by the
@@ -825,20 +898,7 @@ impl<'r> TypeMap<'r> {
     /// Numbers the type map's names and resolves every reference to a
     /// number, so that version strings are walked without hashing names.
     fn index(&self) -> Index {
-        let mut names: Vec<&String> = self.map.keys().collect();
-        names.sort();
-        let mut idx = Index {
-            full_min: FULL_MIN,
-            ..Index::default()
-        };
-        for n in names {
-            let id = idx.exps.len() as u32;
-            idx.by_name.insert(n.clone(), id);
-            idx.exps.push(self.map[n].clone());
-        }
-        idx.refs = idx.exps.par_iter().map(|e| idx.resolve(e)).collect();
-        idx.full = idx.exps.iter().map(|_| OnceLock::new()).collect();
-        idx
+        Index::of(&self.map)
     }
 
     /// Adds a kABI `type_string` for a type that no longer exists to the
@@ -901,7 +961,7 @@ impl<'r> TypeMap<'r> {
         let mut jobs: Vec<(usize, Expansion, bool)> = Vec::new();
         for &i in syms.visiting_order() {
             let sym = &syms.list[i];
-            if out.symtypes.is_none() && done[i] {
+            if out.symtypes.is_none() && out.strings.is_none() && done[i] {
                 continue;
             }
             let Some((obj, die)) = sym.die else { continue };
@@ -952,9 +1012,22 @@ impl<'r> TypeMap<'r> {
                     v.push('\n');
                 }
             }
+            if let Some(t) = out.strings.as_deref_mut() {
+                t.symbols.push((name.clone(), Arc::new(exp.clone())));
+            }
             if out.symtypes.is_some() {
                 self.add(name, exp);
             }
+        }
+        if let Some(t) = out.strings.as_deref_mut() {
+            let symbols: rustc_hash::FxHashSet<&str> =
+                t.symbols.iter().map(|(s, _)| s.as_str()).collect();
+            t.types = self
+                .map
+                .iter()
+                .filter(|(n, _)| !symbols.contains(n.as_str()))
+                .map(|(n, e)| (n.clone(), e.clone()))
+                .collect();
         }
         if let Some(lines) = out.symtypes.as_deref_mut() {
             let mut names: Vec<&String> = self.map.keys().collect();

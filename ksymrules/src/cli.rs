@@ -95,6 +95,71 @@ pub enum Command {
         after_long_help = "Exit status: 0 when the files load (warnings or not), 1 on an error."
     )]
     CheckRules(CheckRules),
+    /// Why symbol versions changed between two builds, and which kABI
+    /// rules keep the old ones
+    #[command(
+        long_about = "Compares the exports of OLD and NEW: their CRCs, the exports added and \
+                      removed, and for every changed export its root causes — the types (or \
+                      the export's own string) whose strings changed, an edit that recurs \
+                      across types being one cause. Each cause is shown with a diff of its \
+                      string, a summary in words and, for objects, the DIE and rules-file \
+                      line behind each changed piece.\n\n\
+                      OLD and NEW are each one or more objects (ELF with DWARF, versioned with \
+                      --rules, --kabi and --stable), or one symtypes file (as -T writes it, or \
+                      consolidated), or a directory of *.symtypes files. Give several objects \
+                      per side with --old and --new.",
+        after_long_help = "Exit status, as diff's: 0 when nothing differs (no export changed, \
+                           added or removed), 1 when something does, 2 on an error \
+                           (`error: FILE: what` on stderr). See docs/compare.md."
+    )]
+    Compare(Compare),
+}
+
+/// `--format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A summary, then each cause with its diff, then the exports
+    Human,
+    /// One line per changed export: `name 0xold -> 0xnew: cause, cause`
+    Short,
+    /// The report as JSON (schema: docs/compare.md)
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Compare {
+    /// The old build: objects, a symtypes file or a directory of them
+    #[arg(value_name = "OLD")]
+    pub old: Option<PathBuf>,
+    /// The new build, the same way
+    #[arg(value_name = "NEW")]
+    pub new: Option<PathBuf>,
+    /// More objects of the old build
+    #[arg(long = "old", value_name = "OBJECT")]
+    pub more_old: Vec<PathBuf>,
+    /// More objects of the new build
+    #[arg(long = "new", value_name = "OBJECT")]
+    pub more_new: Vec<PathBuf>,
+    /// The exports to compare, one name per line (default: the objects'
+    /// own `__export_symbol_*` or `__ksymtab_*` symbols)
+    #[arg(long, value_name = "FILE")]
+    pub symbols: Option<PathBuf>,
+    /// Support kABI stability features (both sides)
+    #[arg(short = 's', long)]
+    pub stable: bool,
+    /// Rules to version objects with instead of the embedded default
+    #[arg(long, value_name = "FILE", env = "KSYMRULES_RULES")]
+    pub rules: Option<PathBuf>,
+    /// kABI files to version objects with
+    #[arg(long, value_name = "FILE")]
+    pub kabi: Vec<PathBuf>,
+    /// How to write the report
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write kABI rules that keep the old CRCs to FILE, and check them by
+    /// versioning NEW again with --stable and the file
+    #[arg(long, value_name = "FILE")]
+    pub suggest_kabi: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -39,7 +39,14 @@ fn main() -> ExitCode {
         print!("{}", ksymrules_grammar::DEFAULT_RULES);
         return ExitCode::SUCCESS;
     }
-    if input_size(&cli.objects) < SMALL_INPUT {
+    let compare = matches!(cli.command, Some(ksymrules::cli::Command::Compare(_)));
+    // compare's errors exit with 2, as diff's do.
+    let failure = if compare {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    };
+    if !compare && input_size(&cli.objects) < SMALL_INPUT {
         // A pool of one: this thread. Whatever the engine runs "in
         // parallel" runs here, and no thread is started.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -50,18 +57,18 @@ fn main() -> ExitCode {
     // The walk grows its own stack where it recurses (stacker), so the
     // main thread's is enough.
     match std::panic::catch_unwind(move || run(cli)) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(Failure::Message(msg))) => {
             eprintln!("error: {msg}");
-            ExitCode::FAILURE
+            failure
         }
         Ok(Err(Failure::Rules(e))) => {
             eprintln!("{}", show_rules_error(&e));
-            ExitCode::FAILURE
+            failure
         }
         Err(_) => {
             eprintln!("error: internal error (this is a bug in ksymrules; please report it)");
-            ExitCode::FAILURE
+            failure
         }
     }
 }
@@ -103,10 +110,18 @@ fn show_rules_error(e: &ksymrules_grammar::RulesError) -> String {
     ksymrules_grammar::diagnostic::render(e, source.as_deref(), color)
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
-    if let Some(ksymrules::cli::Command::CheckRules(c)) = &cli.command {
-        return check_rules(c);
+/// Runs the command; the exit status it ends with.
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match &cli.command {
+        Some(ksymrules::cli::Command::CheckRules(c)) => return check_rules(c).map(|()| 0),
+        Some(ksymrules::cli::Command::Compare(c)) => return compare(c),
+        None => {}
     }
+    version(cli).map(|()| 0)
+}
+
+/// The kbuild form: versions the listed symbols.
+fn version(cli: Cli) -> Result<(), Failure> {
     // Files given are read first, so that their errors come first; the
     // embedded default is built only once the objects are open.
     let mut rules = if cli.rules.is_some() || !cli.kabi.is_empty() || cli.explain.is_some() {
@@ -140,6 +155,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         dump_types: cli.dump_types,
         dump_versions: cli.dump_versions,
         symtypes: cli.symtypes.is_some(),
+        strings: false,
         debug: cli.debug,
         sequential_walk: cli.walk_in_order,
         progress: progress_bar(&cli.objects),
@@ -371,4 +387,82 @@ fn explain(rules: &ksymrules_grammar::Rules, cli: &Cli, symbol: &str) -> Result<
             .collect::<Vec<_>>()
             .join(", ")
     )))
+}
+
+/// `ksymrules compare`: reads both sides, compares them, writes the report
+/// (and the suggested kABI file, checked); 0 when nothing differs, 1 when
+/// something does.
+fn compare(c: &ksymrules::cli::Compare) -> Result<u8, Failure> {
+    use ksymrules::cli::Format;
+    use ksymrules_compare as cmp;
+    let side = |first: &Option<PathBuf>, more: &[PathBuf], which: &str| {
+        let paths: Vec<PathBuf> = first.iter().chain(more).cloned().collect();
+        if paths.is_empty() {
+            return Err(Failure::Message(format!(
+                "compare: no {which} side (give OLD and NEW, or --old and --new)"
+            )));
+        }
+        cmp::classify(&paths).map_err(|e| Failure::Message(e.to_string()))
+    };
+    let old_input = side(&c.old, &c.more_old, "old")?;
+    let new_input = side(&c.new, &c.more_new, "new")?;
+    let symbols = match &c.symbols {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("{}: cannot read the symbol list: {e}", p.display()))?;
+            Some(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            )
+        }
+        None => None,
+    };
+    let any_objects = [&old_input, &new_input]
+        .iter()
+        .any(|i| matches!(i, cmp::Input::Objects(_)));
+    let rules = load_files(c.rules.as_deref(), &c.kabi)?.specialize(c.stable);
+    let v = cmp::versioning(&rules, c.stable, symbols.as_deref());
+    let (old, new) = rayon::join(|| cmp::read(&old_input, &v), || cmp::read(&new_input, &v));
+    let (old, new) = (
+        old.map_err(|e| e.to_string())?,
+        new.map_err(|e| e.to_string())?,
+    );
+    let provenance = any_objects.then_some((&rules, c.stable));
+    let (analysis, mut report) = cmp::compare(&old, &new, provenance).map_err(|e| e.to_string())?;
+
+    if let Some(path) = &c.suggest_kabi {
+        let (text, suggested) = cmp::suggestion_text(&analysis, &old);
+        write_atomically(path, text.as_bytes())?;
+        let mut sg = cmp::suggestion_report(path.display().to_string(), &analysis, &suggested);
+        if let cmp::Input::Objects(paths) = &new_input {
+            let mut kabi = c.kabi.clone();
+            kabi.push(path.clone());
+            let checked_rules = load_files(c.rules.as_deref(), &kabi)?.specialize(true);
+            let again = cmp::versioning(&checked_rules, true, symbols.as_deref());
+            let checked = cmp::corpus::from_objects(&again, paths).map_err(|e| e.to_string())?;
+            cmp::check_suggestion(&mut sg, &report, &old, &checked);
+        }
+        report.suggestion = Some(sg);
+    }
+
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    let out = match c.format {
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            cmp::render::human(&report, color)
+        }
+        Format::Short => cmp::render::short(&report),
+        Format::Json => cmp::render::json(&report),
+    };
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    lock.write_all(out.as_bytes())
+        .and_then(|()| lock.flush())
+        .map_err(|e| format!("<stdout>: {e}"))?;
+    Ok(u8::from(report.differs()))
 }

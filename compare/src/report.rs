@@ -1,0 +1,304 @@
+//! The report: a typed model of what `compare` found, built once from the
+//! analysis and rendered as text ([`crate::render`]) or serialised as JSON
+//! (its schema is this model; see `docs/compare.md`).
+
+use crate::analysis::{Analysis, CauseKind, Change};
+use crate::text;
+use serde::{Serialize, Serializer};
+
+/// A CRC, serialised as `"0x%08x"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crc(pub u32);
+
+impl Serialize for Crc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl std::fmt::Display for Crc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "0x{:08x}", self.0)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// What the sides were read from.
+    pub old: String,
+    pub new: String,
+    pub totals: Totals,
+    pub changed: Vec<ChangedExport>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Ranked: most exports reached first.
+    pub causes: Vec<CauseReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<SuggestionReport>,
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// Whether anything differs (the exit status says so).
+    pub fn differs(&self) -> bool {
+        !(self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty())
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Totals {
+    /// Exports on both sides.
+    pub common: usize,
+    pub changed: usize,
+    pub added: usize,
+    pub removed: usize,
+    pub causes: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangedExport {
+    pub symbol: String,
+    pub old_crc: Crc,
+    pub new_crc: Crc,
+    /// The names of its causes, ranked as [`Report::causes`].
+    pub causes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A type's own string changed.
+    Type,
+    /// An export's own string changed.
+    Symbol,
+    /// The same edit in several strings.
+    Edit,
+}
+
+impl Kind {
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Type => "type",
+            Kind::Symbol => "symbol",
+            Kind::Edit => "edit",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CauseReport {
+    pub name: String,
+    pub kind: Kind,
+    pub summary: String,
+    /// Changed exports it reaches, sorted.
+    pub exports: Vec<String>,
+    /// For an edit: the strings it occurs in (types and exports); the
+    /// first is the one `diff` shows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<String>,
+    /// The string's diff, laid out one member per line: `  ` context,
+    /// `- ` old, `+ ` new, `…` between distant hunks.
+    pub diff: Vec<String>,
+    /// Where the changed pieces come from (objects only).
+    pub provenance: Vec<Provenance>,
+}
+
+/// A changed piece of a string, and the DIE and rule that printed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// `old` or `new`.
+    pub side: &'static str,
+    /// The piece's text (consecutive pieces of one DIE and rule joined).
+    pub text: String,
+    pub die: Die,
+    /// `file:line:col` of the rule that printed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// That rule's source text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_text: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Die {
+    /// `0x…`, in the object's `.debug_info`.
+    pub offset: String,
+    pub tag: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `decl_file:decl_line`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decl: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SuggestionReport {
+    /// The kABI file written.
+    pub file: String,
+    /// Rules in it.
+    pub rules: usize,
+    /// Of those, `type_string`s on exports (their own strings changed).
+    pub symbol_rules: Vec<String>,
+    /// Whether NEW was versioned again with the file (objects only).
+    pub checked: bool,
+    /// Changed exports that have their old CRC with the file.
+    pub restored: Vec<String>,
+    pub not_restored: Vec<NotRestored>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NotRestored {
+    pub symbol: String,
+    pub crc: Crc,
+    pub reason: String,
+}
+
+/// Lines of context around each hunk of a diff.
+const CONTEXT: usize = 3;
+/// Diffs longer than this are cut.
+const MAX_DIFF_LINES: usize = 400;
+
+/// The laid-out diff of a change.
+pub fn diff_lines(c: &Change) -> Vec<String> {
+    let (ot, nt) = (text::tokens(&c.old), text::tokens(&c.new));
+    let (ol, nl) = (text::layout(&ot), text::layout(&nt));
+    // Lines are matched without their list separator, so that an item
+    // added at the end does not show the one before it as changed.
+    let key =
+        |l: &text::Line| -> String { l.text.strip_suffix(" ,").unwrap_or(&l.text).to_string() };
+    let oa: Vec<String> = ol.iter().map(key).collect();
+    let na: Vec<String> = nl.iter().map(key).collect();
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &oa, &na);
+    let mut out = Vec::new();
+    for (g, group) in similar::group_diff_ops(ops, CONTEXT).iter().enumerate() {
+        if g > 0 {
+            out.push("…".to_string());
+        }
+        for op in group {
+            let (tag, o, n) = op.as_tag_tuple();
+            match tag {
+                similar::DiffTag::Equal => {
+                    for i in n {
+                        out.push(format!("  {}", nl[i].text));
+                    }
+                }
+                _ => {
+                    for i in o {
+                        out.push(format!("- {}", ol[i].text));
+                    }
+                    for i in n {
+                        out.push(format!("+ {}", nl[i].text));
+                    }
+                }
+            }
+        }
+    }
+    if out.len() > MAX_DIFF_LINES {
+        let more = out.len() - MAX_DIFF_LINES;
+        out.truncate(MAX_DIFF_LINES);
+        out.push(format!("… {more} more lines"));
+    }
+    out
+}
+
+/// Builds the report from an analysis (suggestion and provenance are
+/// added by their steps).
+pub fn build(a: &Analysis, old: String, new: String, warnings: Vec<String>) -> Report {
+    let summaries: Vec<String> = a
+        .changes
+        .iter()
+        .map(|c| crate::summary::summarize(&c.old, &c.new))
+        .collect();
+    let causes: Vec<CauseReport> = a
+        .causes
+        .iter()
+        .map(|c| {
+            let example = c.changes.first().map(|&i| &a.changes[i]);
+            let (kind, summary, occurrences) = match c.kind {
+                CauseKind::Type => (Kind::Type, summaries[c.changes[0]].clone(), Vec::new()),
+                CauseKind::Symbol => (Kind::Symbol, summaries[c.changes[0]].clone(), Vec::new()),
+                CauseKind::Edit => {
+                    let e = c.edit.as_ref().expect("an edit cause has its edit");
+                    let n = c.changes.len();
+                    (
+                        Kind::Edit,
+                        format!("{} in {n} strings", edit_words(e)),
+                        c.changes
+                            .iter()
+                            .map(|&i| a.changes[i].name.clone())
+                            .collect(),
+                    )
+                }
+            };
+            CauseReport {
+                name: c.name.clone(),
+                kind,
+                summary,
+                exports: c.exports.clone(),
+                occurrences,
+                diff: example.map(diff_lines).unwrap_or_default(),
+                provenance: Vec::new(),
+            }
+        })
+        .collect();
+    let changed = a
+        .changed
+        .iter()
+        .map(|c| ChangedExport {
+            symbol: c.name.clone(),
+            old_crc: Crc(c.old_crc),
+            new_crc: Crc(c.new_crc),
+            causes: c.causes.iter().map(|&k| a.causes[k].name.clone()).collect(),
+        })
+        .collect();
+    Report {
+        old,
+        new,
+        totals: Totals {
+            common: a.common,
+            changed: a.changed.len(),
+            added: a.added.len(),
+            removed: a.removed.len(),
+            causes: a.causes.len(),
+        },
+        changed,
+        added: a.added.clone(),
+        removed: a.removed.clone(),
+        causes,
+        suggestion: None,
+        warnings,
+    }
+}
+
+/// An edit in words: `base_type char: encoding 6 → 8`.
+fn edit_words(e: &crate::analysis::Edit) -> String {
+    let attr = |s: &str| -> Option<(String, String)> {
+        let open = s.find('(')?;
+        let inner = s[open + 1..].strip_suffix(')')?;
+        (!s.contains(' ')).then(|| (s[..open].to_string(), inner.to_string()))
+    };
+    let head: Vec<&str> = e.context.split(' ').take(2).collect();
+    let head = head.join(" ");
+    if let (Some((a, x)), Some((b, y))) = (attr(&e.old), attr(&e.new)) {
+        if a == b {
+            return if head.is_empty() {
+                format!("{a} {x} → {y}")
+            } else {
+                format!("{head}: {a} {x} → {y}")
+            };
+        }
+    }
+    let show = |s: &str| {
+        if s.is_empty() {
+            "(nothing)".to_string()
+        } else {
+            format!("`{s}`")
+        }
+    };
+    let body = format!("{} → {}", show(&e.old), show(&e.new));
+    if head.is_empty() {
+        body
+    } else {
+        format!("{head}: {body}")
+    }
+}

@@ -1,0 +1,291 @@
+//! kABI rules that keep the old versions: for each changed string, the
+//! narrowest rule that turns the new string back into the old one.
+//!
+//! | the change | the rule |
+//! |---|---|
+//! | a declaration became a definition | `declonly` |
+//! | enumerators added, values changed (a `*_MAX`) | `enumerator_ignore`, `enumerator_value` |
+//! | only the size | `byte_size` |
+//! | anything else, and an export's own string | `type_string` with the old string |
+//!
+//! Each narrow rule is checked before it is chosen: the new string, with
+//! what the rule would do done to it, must be the old string exactly;
+//! otherwise `type_string` is used. Types the old strings refer to that
+//! no longer exist are defined by `type_string` too.
+
+use crate::analysis::{Analysis, Change};
+use crate::corpus::Corpus;
+use crate::text::{self, Kind, Token};
+use std::fmt::Write as _;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rule {
+    Declonly(String),
+    EnumeratorIgnore(String, String),
+    EnumeratorValue(String, String, String),
+    ByteSize(String, String),
+    TypeString(String, String),
+}
+
+impl Rule {
+    /// The rule as a line of a kABI file.
+    pub fn line(&self) -> String {
+        match self {
+            Rule::Declonly(t) => format!("kabi declonly {}", target(t)),
+            Rule::EnumeratorIgnore(e, n) => {
+                format!("kabi enumerator_ignore {} {}", target(e), target(n))
+            }
+            Rule::EnumeratorValue(e, n, v) => {
+                format!("kabi enumerator_value {} {} {v}", target(e), target(n))
+            }
+            Rule::ByteSize(t, v) => format!("kabi byte_size {} {v}", target(t)),
+            Rule::TypeString(t, s) => format!("kabi type_string {} {}", quote(t), quote(s)),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rule::Declonly(_) => "declonly",
+            Rule::EnumeratorIgnore(..) => "enumerator_ignore",
+            Rule::EnumeratorValue(..) => "enumerator_value",
+            Rule::ByteSize(..) => "byte_size",
+            Rule::TypeString(..) => "type_string",
+        }
+    }
+}
+
+/// A string literal of the rules language.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A target that means exactly this name (targets with `*`, `?`, `[`, are
+/// globs: those characters are escaped).
+fn target(name: &str) -> String {
+    if name.contains(['*', '?', '[', ']', '{', '}']) {
+        let mut g = String::new();
+        for c in name.chars() {
+            match c {
+                '*' | '?' | '[' | ']' | '{' | '}' => {
+                    g.push('[');
+                    g.push(c);
+                    g.push(']');
+                }
+                c => g.push(c),
+            }
+        }
+        quote(&g)
+    } else {
+        quote(name)
+    }
+}
+
+/// The rules for one changed string.
+#[derive(Clone, Debug)]
+pub struct Suggested {
+    /// In [`Analysis::changes`].
+    pub change: usize,
+    pub rules: Vec<Rule>,
+}
+
+/// A type's name without its prefix and quotes (`s#'a b'` → `a b`).
+pub fn fqn(name: &str) -> &str {
+    let bare = name.get(2..).unwrap_or("");
+    bare.strip_prefix('\'')
+        .and_then(|b| b.strip_suffix('\''))
+        .unwrap_or(bare)
+}
+
+/// Rules for every change the analysis found (one set per name: the
+/// first variant's).
+pub fn suggest(a: &Analysis, old: &Corpus) -> Vec<Suggested> {
+    let mut out: Vec<Suggested> = Vec::new();
+    let mut named: std::collections::BTreeSet<String> = Default::default();
+    for (id, c) in a.changes.iter().enumerate() {
+        if !named.insert(c.name.clone()) {
+            continue;
+        }
+        let mut rules = if c.is_symbol {
+            vec![Rule::TypeString(c.name.clone(), c.old.text.clone())]
+        } else {
+            narrowest(c)
+        };
+        for m in &c.missing_in_new {
+            if named.insert(m.clone()) {
+                if let Some(t) = old.units[c.units.0].types.get(m) {
+                    rules.push(Rule::TypeString(m.clone(), t.text.clone()));
+                }
+            }
+        }
+        out.push(Suggested { change: id, rules });
+    }
+    out
+}
+
+/// The narrowest rules that turn `c.new` into `c.old`.
+fn narrowest(c: &Change) -> Vec<Rule> {
+    let (o, n) = (text::tokens(&c.old), text::tokens(&c.new));
+    let name = fqn(&c.name).to_string();
+    let fallback = || vec![Rule::TypeString(c.name.clone(), c.old.text.clone())];
+    let (Some(oo), Some(no)) = (text::first_open(&o), text::first_open(&n)) else {
+        return fallback();
+    };
+    let head_o = text::join(&o[..oo]);
+    let head_n = text::join(&n[..no]);
+    if head_o != head_n {
+        return fallback();
+    }
+    // A declaration that became a definition.
+    if c.old.text == format!("{head_n} {{ }}") && c.new.text != c.old.text {
+        return vec![Rule::Declonly(name)];
+    }
+    // Enumerators added or revalued, and the size.
+    let mut rules = Vec::new();
+    let o_items = text::items(&o, oo);
+    let n_items = text::items(&n, no);
+    let mut kept: Vec<String> = Vec::new();
+    let is_enum = head_n.starts_with("enumeration_type");
+    for &(a, b) in &n_items {
+        let item = &n[a..b];
+        let shown = text::join(item);
+        if is_enum && item.first().is_some_and(|t| t.text == "enumerator") {
+            let ename = item.get(1).map_or("", |t| t.text);
+            let old_item = o_items
+                .iter()
+                .map(|&(x, y)| &o[x..y])
+                .find(|it| it.get(1).is_some_and(|t| t.text == ename));
+            match old_item {
+                None => {
+                    rules.push(Rule::EnumeratorIgnore(name.clone(), ename.to_string()));
+                    continue;
+                }
+                Some(it) => {
+                    let (ov, nv) = (value(it), value(item));
+                    if let (Some(ov), Some(nv)) = (ov, nv) {
+                        if ov != nv {
+                            rules.push(Rule::EnumeratorValue(
+                                name.clone(),
+                                ename.to_string(),
+                                ov.to_string(),
+                            ));
+                            kept.push(shown.replacen(&format!("= {nv}"), &format!("= {ov}"), 1));
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
+        kept.push(shown);
+    }
+    let close = text::group_end(&n, no);
+    let mut tail: Vec<String> = n[(close + 1).min(n.len())..]
+        .iter()
+        .map(|t| t.text.to_string())
+        .collect();
+    let old_close = text::group_end(&o, oo);
+    let old_size = size(&o[(old_close + 1).min(o.len())..]);
+    let new_size = size(&n[(close + 1).min(n.len())..]);
+    if let (Some(os), Some(ns)) = (old_size, new_size) {
+        if os != ns {
+            rules.push(Rule::ByteSize(name.clone(), os.to_string()));
+            for t in &mut tail {
+                if *t == format!("byte_size({ns})") {
+                    *t = format!("byte_size({os})");
+                }
+            }
+        }
+    }
+    // The new string with the rules applied must be the old one.
+    let mut rebuilt = format!("{head_n} {{");
+    if !kept.is_empty() {
+        rebuilt.push(' ');
+        rebuilt.push_str(&kept.join(" , "));
+    }
+    rebuilt.push_str(" }");
+    for t in &tail {
+        rebuilt.push(' ');
+        rebuilt.push_str(t);
+    }
+    if rules.is_empty() || rebuilt != c.old.text {
+        return fallback();
+    }
+    rules
+}
+
+fn value<'a>(item: &[Token<'a>]) -> Option<&'a str> {
+    let eq = item.iter().position(|t| t.text == "=")?;
+    item.get(eq + 1).map(|t| t.text)
+}
+
+fn size<'a>(tail: &[Token<'a>]) -> Option<&'a str> {
+    tail.iter().filter(|t| t.kind == Kind::Word).find_map(|t| {
+        t.attribute()
+            .filter(|(n, _)| *n == "byte_size")
+            .map(|(_, v)| v)
+    })
+}
+
+/// The kABI file: a header, then each change's rules under a comment
+/// naming it, what changed and the exports it restores.
+pub fn render(a: &Analysis, suggested: &[Suggested], summaries: &[String]) -> String {
+    let mut out = String::new();
+    out.push_str("ksymrules 1\n\n");
+    out.push_str(
+        "# kABI rules suggested by `ksymrules compare`: with --stable, they keep the\n\
+         # old versions of the exports below. Review each: a rule hides a change.\n",
+    );
+    for s in suggested {
+        let c = &a.changes[s.change];
+        let _ = writeln!(out);
+        let _ = writeln!(out, "# {}: {}", c.name, summaries[s.change]);
+        if c.is_symbol {
+            let _ = writeln!(
+                out,
+                "# The export's own string changed: only a type_string on it keeps its version.\n\
+                 # Make sure its users are still compatible."
+            );
+        }
+        let shown: Vec<&str> = c.exports.iter().take(8).map(String::as_str).collect();
+        let more = c.exports.len().saturating_sub(shown.len());
+        let _ = writeln!(
+            out,
+            "# Restores: {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        for r in &s.rules {
+            let _ = writeln!(out, "{}", r.line());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_and_strings_are_quoted() {
+        assert_eq!(target("foo"), "\"foo\"");
+        assert_eq!(target("Option<[u8]>"), "\"Option<[[]u8[]]>\"");
+        assert_eq!(quote("a \"b\" \\"), "\"a \\\"b\\\" \\\\\"");
+        assert_eq!(fqn("s#'a b'"), "a b");
+        assert_eq!(fqn("e#state"), "state");
+    }
+}
