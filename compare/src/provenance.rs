@@ -8,7 +8,7 @@
 
 use crate::analysis::Analysis;
 use crate::corpus::{Corpus, Origin};
-use crate::report::{Die, Provenance, Report};
+use crate::report::{Die, Provenance, Report, RuleRef};
 use crate::text;
 use ksymrules_engine::explain::{Explained, Piece};
 use ksymrules_engine::FileError;
@@ -138,20 +138,37 @@ fn collect(
         let (start, end) = (at, at + p.text.len());
         at = end;
         let hit = ranges.iter().any(|&(a, b)| start < b && a < end);
-        if !hit || p.text.trim().is_empty() {
+        if !hit {
             last = None;
             continue;
         }
-        // Consecutive pieces of one DIE make one entry, named by the
-        // first piece's rule.
+        if p.text.trim().is_empty() {
+            // A space between two pieces of one DIE stays in its entry.
+            if last == Some(p.die.offset) {
+                if let Some(e) = out.last_mut() {
+                    e.text.push_str(&p.text);
+                }
+            }
+            continue;
+        }
+        let rule = p.rule.as_ref().map(|(f, l, c)| RuleRef {
+            at: format!("{f}:{l}:{c}"),
+            text: sources.text(rules, f, *l, *c),
+        });
+        // Consecutive pieces of one DIE make one entry.
         if last == Some(p.die.offset) {
             if let Some(e) = out.last_mut() {
                 e.text.push_str(&p.text);
+                if let Some(r) = rule {
+                    if !e.rules.contains(&r) {
+                        e.rules.push(r);
+                    }
+                }
             }
             continue;
         }
         last = Some(p.die.offset);
-        let entry = Provenance {
+        out.push(Provenance {
             side,
             text: p.text.clone(),
             die: Die {
@@ -160,13 +177,8 @@ fn collect(
                 name: p.die.name.clone(),
                 decl: p.die.decl.clone(),
             },
-            rule: p.rule.as_ref().map(|(f, l, c)| format!("{f}:{l}:{c}")),
-            rule_text: p
-                .rule
-                .as_ref()
-                .and_then(|(f, l, c)| sources.text(rules, f, *l, *c)),
-        };
-        out.push(entry);
+            rules: rule.into_iter().collect(),
+        });
     }
     for e in out.iter_mut() {
         e.text = e.text.trim().to_string();

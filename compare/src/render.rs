@@ -196,17 +196,11 @@ pub fn human(r: &Report, color: bool) -> String {
                     if let Some(d) = &p.die.decl {
                         let _ = write!(die, " ({d})");
                     }
-                    let rule = match (&p.rule, &p.rule_text) {
-                        (Some(r), Some(t)) => format!("  rule {r} `{t}`"),
-                        (Some(r), None) => format!("  rule {r}"),
-                        _ => String::new(),
-                    };
                     let sign = if p.side == "old" { "-" } else { "+" };
-                    let _ = writeln!(
-                        o,
-                        "     {sign} {:?}  DIE {die}{rule}",
-                        one_line(&p.text, 60)
-                    );
+                    let _ = writeln!(o, "     {sign} {:?}  DIE {die}", one_line(&p.text, 60));
+                    if !p.rules.is_empty() {
+                        let _ = writeln!(o, "         rules {}", rules_line(&p.rules));
+                    }
                 }
             }
         }
@@ -235,6 +229,33 @@ pub fn human(r: &Report, color: bool) -> String {
         let _ = writeln!(o, "{} {}", paint(s.head, "Removed:"), r.removed.join(", "));
     }
     o
+}
+
+/// The rules of a piece: `file:line:col `text``, the file said once.
+fn rules_line(rules: &[crate::report::RuleRef]) -> String {
+    let mut out = Vec::new();
+    let mut file = "";
+    for r in rules {
+        let (f, pos) = match r
+            .at
+            .rsplit_once(':')
+            .and_then(|(a, c)| a.rsplit_once(':').map(|(f, l)| (f, format!("{l}:{c}"))))
+        {
+            Some(x) => x,
+            None => ("", r.at.clone()),
+        };
+        let at = if f == file {
+            pos
+        } else {
+            file = f;
+            r.at.clone()
+        };
+        out.push(match &r.text {
+            Some(t) => format!("{at} `{t}`"),
+            None => at,
+        });
+    }
+    out.join(", ")
 }
 
 /// At most `max` characters of a text, on one line.

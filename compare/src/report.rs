@@ -103,20 +103,27 @@ pub struct CauseReport {
     pub provenance: Vec<Provenance>,
 }
 
-/// A changed piece of a string, and the DIE and rule that printed it.
+/// A changed piece of a string, the DIE whose description printed it, and
+/// the rules that did (consecutive pieces of one DIE make one entry).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Provenance {
     /// `old` or `new`.
     pub side: &'static str,
-    /// The piece's text (consecutive pieces of one DIE and rule joined).
+    /// The piece's text.
     pub text: String,
     pub die: Die,
-    /// `file:line:col` of the rule that printed it.
+    /// The rules that printed it, in order, each once.
+    pub rules: Vec<RuleRef>,
+}
+
+/// A place in a rules file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleRef {
+    /// `file:line:col`.
+    pub at: String,
+    /// The rule's source text there.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    /// That rule's source text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule_text: Option<String>,
+    pub text: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

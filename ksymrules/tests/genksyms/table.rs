@@ -41,7 +41,7 @@ pub fn load_classes() -> Result<Vec<Class>, String> {
             .parse()
             .map_err(|e| format!("{}: {e}", toml_path.display()))?;
         for key in table.keys() {
-            if key != "description" && key != "reason" {
+            if key != "description" && key != "reason" && key != "compare" {
                 return Err(format!("{}: unknown key {key}", toml_path.display()));
             }
         }
