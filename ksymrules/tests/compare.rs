@@ -10,11 +10,19 @@
 //! - snapshots (reviewed) of the human report of a few classes, the JSON
 //!   of one, and the report on a real module built against two Debian
 //!   kernels' headers (`tests/pair/build.sh`, `KSYMRULES_PAIR`);
-//! - exit status and errors; symtypes input of every form.
+//! - exit status and errors; symtypes input of every form;
+//! - `prop_random_changes_are_explained`: random programs and random changes
+//!   (the genksyms tests' generator): the changed exports are those whose
+//!   CRC differs, each has a cause, and the suggestion restores them all.
 //!
 //! Needs gcc and clang; the pair test needs `KSYMRULES_PAIR`. Missing ones
 //! print SKIPPING and pass, unless `CI` is set: then they fail.
 
+#[allow(dead_code)]
+#[path = "genksyms/cgen.rs"]
+mod cgen;
+
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -106,6 +114,14 @@ fn exports(dir: &Path) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// `EXPORT(name)` of a C text.
+fn exports_of(src: &str) -> Vec<String> {
+    src.split("EXPORT(")
+        .skip(1)
+        .filter_map(|p| p.find(')').map(|e| p[..e].to_string()))
+        .collect()
 }
 
 fn compile(cc: &str, dir: &Path, which: &str, out: &Path) {
@@ -556,4 +572,117 @@ fn exit_status_and_errors() {
     );
     assert_eq!(dirs, objs);
     assert_eq!(cons, objs);
+}
+
+#[test]
+fn prop_random_changes_are_explained() {
+    if !have("gcc") {
+        return skip_or_fail("prop_random_changes_are_explained", "gcc is missing");
+    }
+    let cases = std::env::var("COMPARE_PROP_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32);
+    let config = Config {
+        cases,
+        // Never write proptest-regressions files into the source tree.
+        failure_persistence: None,
+        max_shrink_iters: 64,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    // Cases whose change changed a CRC (the others check less).
+    let with_changes = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&cgen::program_and_mutation(), |(p, m)| {
+        let base = p.render();
+        let (changed, class) = m.apply(&p);
+        let changed = changed.render();
+        let fail = |msg: String| {
+            TestCaseError::fail(format!(
+                "{class}: {msg}\n===== base\n{base}\n===== changed\n{changed}"
+            ))
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut symbols = Vec::new();
+        for (side, prog) in [("base", &base), ("changed", &changed)] {
+            let src_dir = d.join(format!("{side}-src"));
+            std::fs::create_dir(&src_dir).unwrap();
+            let c = prog.write(&src_dir).map_err(&fail)?;
+            let o = Command::new("gcc")
+                .args(["-g", "-c", "-I"])
+                .arg(workspace().join("corpus/c"))
+                .arg("-I")
+                .arg(&src_dir)
+                .arg(&c)
+                .arg("-o")
+                .arg(d.join(format!("{side}.o")))
+                .output()
+                .unwrap();
+            if !o.status.success() {
+                return Err(fail(format!("gcc: {}", text(&o).1)));
+            }
+            symbols.extend(exports_of(&prog.source));
+        }
+        symbols.sort();
+        symbols.dedup();
+        std::fs::write(d.join("syms"), symbols.join("\n") + "\n").unwrap();
+        let old = version(&d.join("base.o"), &symbols, &[]);
+        let new = version(&d.join("changed.o"), &symbols, &[]);
+        let mut truth: Vec<(String, String, String)> = old
+            .iter()
+            .zip(&new)
+            .filter(|(a, b)| a.1 != b.1)
+            .map(|(a, b)| (a.0.clone(), a.1.clone(), b.1.clone()))
+            .collect();
+        truth.sort();
+        if !truth.is_empty() {
+            with_changes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let (code, out, err) = compare_in(
+            d,
+            &[
+                "base.o",
+                "changed.o",
+                "--symbols",
+                "syms",
+                "--format",
+                "json",
+                "--suggest-kabi",
+                "s.kabi",
+            ],
+        );
+        if code == 2 {
+            return Err(fail(format!("compare failed: {err}")));
+        }
+        let r = json(&out);
+        if changed_of(&r) != truth {
+            return Err(fail(format!(
+                "compare says {:?}, the versions {truth:?}",
+                changed_of(&r)
+            )));
+        }
+        if let Some((sym, _)) = causes_of(&r).into_iter().find(|(_, c)| c.is_empty()) {
+            return Err(fail(format!("{sym} has no cause")));
+        }
+        let restored = r["suggestion"]["restored"].as_array().unwrap().len();
+        if restored != truth.len() {
+            return Err(fail(format!(
+                "the suggestion restores {restored} of {}: {}\n{}",
+                truth.len(),
+                r["suggestion"],
+                std::fs::read_to_string(d.join("s.kabi")).unwrap_or_default()
+            )));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("prop_random_changes_are_explained: {e}");
+    }
+    let n = with_changes.into_inner();
+    eprintln!("prop_random_changes_are_explained: {n} of {cases} cases changed a CRC");
+    assert!(
+        n * 4 >= cases as usize,
+        "only {n} of {cases} cases changed a CRC"
+    );
 }
