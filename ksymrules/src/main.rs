@@ -461,8 +461,12 @@ fn compare(c: &ksymrules::cli::Compare) -> Result<u8, Failure> {
     };
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
-    lock.write_all(out.as_bytes())
-        .and_then(|()| lock.flush())
-        .map_err(|e| format!("<stdout>: {e}"))?;
+    match lock.write_all(out.as_bytes()).and_then(|()| lock.flush()) {
+        // A reader that stopped early (`| head`) wanted no more.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(format!("<stdout>: {e}").into())
+        }
+        _ => {}
+    }
     Ok(u8::from(report.differs()))
 }
