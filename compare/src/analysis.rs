@@ -135,20 +135,52 @@ impl Graph {
         }
     }
 
-    /// The types reachable from a string, in the order first met.
-    fn reach(&self, root: &Expansion) -> Vec<u32> {
-        let mut seen = vec![false; self.names.len()];
+    /// The types reachable from a string, in the order first met (`marks`
+    /// is scratch space, reused from call to call).
+    fn reach(&self, root: &Expansion, marks: &mut Marks) -> Vec<u32> {
+        marks.start(self.names.len());
         let mut order = Vec::new();
         let mut stack: Vec<u32> = refs_of(&self.index, root);
         stack.reverse();
         while let Some(t) = stack.pop() {
-            if std::mem::replace(&mut seen[t as usize], true) {
+            if !marks.mark(t) {
                 continue;
             }
             order.push(t);
             stack.extend(self.edges[t as usize].iter().rev().copied());
         }
         order
+    }
+}
+
+/// Which types a walk has met: an epoch per type, so that a new walk
+/// starts without clearing.
+#[derive(Default)]
+struct Marks {
+    epoch: u32,
+    seen: Vec<u32>,
+}
+
+impl Marks {
+    fn start(&mut self, n: usize) {
+        if self.seen.len() < n {
+            self.seen.resize(n, 0);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.seen.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+    }
+
+    /// Marks `t`; false if it was marked in this walk already.
+    fn mark(&mut self, t: u32) -> bool {
+        let s = &mut self.seen[t as usize];
+        if *s == self.epoch {
+            return false;
+        }
+        *s = self.epoch;
+        true
     }
 }
 
@@ -195,20 +227,25 @@ pub fn analyse(old: &Corpus, new: &Corpus) -> Analysis {
     // Per changed export: the differing strings it reaches on both sides.
     let reached: Vec<Vec<Differing>> = pairs
         .par_iter()
-        .map(|(_, o, n)| {
-            let (go, gn) = (&og[&o.unit], &ng[&n.unit]);
-            let on_new: FxHashSet<u32> = gn.reach(&n.string).into_iter().collect();
-            go.reach(&o.string)
-                .into_iter()
-                .filter_map(|t| {
-                    let name = &go.names[t as usize];
-                    let j = *gn.index.get(name)?;
-                    let (a, b) = (&go.exps[t as usize], &gn.exps[j as usize]);
-                    (on_new.contains(&j) && !Arc::ptr_eq(a, b) && a.text != b.text)
-                        .then(|| (name.clone(), a.clone(), b.clone()))
-                })
-                .collect()
-        })
+        .map_init(
+            || (Marks::default(), Marks::default()),
+            |(mo, mn), (_, o, n)| {
+                let (go, gn) = (&og[&o.unit], &ng[&n.unit]);
+                gn.reach(&n.string, mn);
+                go.reach(&o.string, mo)
+                    .into_iter()
+                    .filter_map(|t| {
+                        let name = &go.names[t as usize];
+                        let j = *gn.index.get(name)?;
+                        let (a, b) = (&go.exps[t as usize], &gn.exps[j as usize]);
+                        // Reached on the new side too (marked in its walk).
+                        let on_new = mn.seen[j as usize] == mn.epoch;
+                        (on_new && !Arc::ptr_eq(a, b) && a.text != b.text)
+                            .then(|| (name.clone(), a.clone(), b.clone()))
+                    })
+                    .collect()
+            },
+        )
         .collect();
 
     // The distinct changes, and which exports each reaches.

@@ -173,9 +173,14 @@ impl Consumer for Capture<'_, '_> {
     fn keep(&mut self, _: ()) {}
 
     fn take_whole(&mut self, map: &DieMap) {
-        self.result = map
-            .symbol_entries()
-            .map(|(die, id)| (die, self.assemble(map, "", id)))
+        // Each named type is explained once, under the first symbol (in
+        // DIE order) that reaches it.
+        let mut named: BTreeSet<String> = BTreeSet::new();
+        let mut entries: Vec<(DieId, EntryId)> = map.symbol_entries().collect();
+        entries.sort_unstable();
+        self.result = entries
+            .into_iter()
+            .map(|(die, id)| (die, self.assemble(map, "", id, &mut named)))
             .collect();
     }
 
@@ -185,10 +190,15 @@ impl Consumer for Capture<'_, '_> {
 }
 
 impl Capture<'_, '_> {
-    fn assemble(&self, map: &DieMap, name: &str, symbol: EntryId) -> Result<Explanation, Error> {
+    fn assemble(
+        &self,
+        map: &DieMap,
+        name: &str,
+        symbol: EntryId,
+        named: &mut BTreeSet<String>,
+    ) -> Result<Explanation, Error> {
         let mut strings = Vec::new();
         let mut queue = vec![(name.to_string(), symbol)];
-        let mut named: BTreeSet<String> = BTreeSet::new();
         while let Some((name, id)) = queue.pop() {
             let mut pieces = Vec::new();
             let mut refs = Vec::new();
