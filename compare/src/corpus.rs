@@ -67,6 +67,8 @@ pub struct Corpus {
     /// Warnings met while reading (the version run's, or a symbol
     /// exported by two units).
     pub warnings: Vec<String>,
+    /// With [`Versioning::quirks`]: the objects' quirks (file, kind, what).
+    pub quirks: Vec<(String, &'static str, String)>,
 }
 
 impl Corpus {
@@ -79,6 +81,7 @@ impl Corpus {
             exports: BTreeMap::new(),
             paths: Vec::new(),
             warnings: Vec::new(),
+            quirks: Vec::new(),
         }
     }
 
@@ -120,12 +123,14 @@ pub struct Versioning<'r> {
     pub stable: bool,
     /// The exports to version (`--symbols`); each object's own when none.
     pub symbols: Option<&'r [String]>,
+    /// Find the objects' quirks too (`--report-quirks`).
+    pub quirks: bool,
 }
 
 /// Versions each object on its own, as kbuild does (in parallel), and
 /// keeps its strings.
 pub fn from_objects(v: &Versioning<'_>, paths: &[PathBuf]) -> Result<Corpus, FileError> {
-    let results: Vec<Result<Versioned, FileError>> =
+    let results: Vec<Result<(Versioned, Quirks), FileError>> =
         paths.par_iter().map(|p| version_object(v, p)).collect();
     let source = paths
         .iter()
@@ -134,7 +139,8 @@ pub fn from_objects(v: &Versioning<'_>, paths: &[PathBuf]) -> Result<Corpus, Fil
         .join(" ");
     let mut corpus = Corpus::new(source, Origin::Objects);
     for (path, r) in paths.iter().zip(results) {
-        let (unit, exports, warnings) = r?;
+        let ((unit, exports, warnings), quirks) = r?;
+        corpus.quirks.extend(quirks);
         corpus.warnings.extend(warnings);
         corpus.add_unit(unit, exports);
         corpus.paths.push(path.clone());
@@ -143,8 +149,9 @@ pub fn from_objects(v: &Versioning<'_>, paths: &[PathBuf]) -> Result<Corpus, Fil
 }
 
 type Versioned = (Unit, Vec<(String, u32, Arc<Expansion>)>, Vec<String>);
+type Quirks = Vec<(String, &'static str, String)>;
 
-fn version_object(v: &Versioning<'_>, path: &Path) -> Result<Versioned, FileError> {
+fn version_object(v: &Versioning<'_>, path: &Path) -> Result<(Versioned, Quirks), FileError> {
     let file = path.display().to_string();
     let fail = |e: ksymrules_engine::Error| FileError {
         file: file.clone(),
@@ -159,6 +166,7 @@ fn version_object(v: &Versioning<'_>, path: &Path) -> Result<Versioned, FileErro
     let opts = Options {
         stable: v.stable,
         strings: true,
+        quirks: v.quirks,
         ..Options::default()
     };
     let mut diag = Vec::new();
@@ -168,8 +176,13 @@ fn version_object(v: &Versioning<'_>, path: &Path) -> Result<Versioned, FileErro
         .lines()
         .map(|l| l.strip_prefix("warning: ").unwrap_or(l).to_string())
         .collect();
+    let quirks = outcome
+        .quirks
+        .into_iter()
+        .map(|(f, q)| (f, q.kind.name(), q.what))
+        .collect();
     let table = outcome.strings.into_iter().next().unwrap_or_default();
-    Ok(from_table(file, table, &syms, warnings))
+    Ok((from_table(file, table, &syms, warnings), quirks))
 }
 
 /// A unit and its exports from an object's strings and the run's CRCs.

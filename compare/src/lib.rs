@@ -98,6 +98,18 @@ pub fn compare(
     let mut warnings = old.warnings.clone();
     warnings.extend(new.warnings.iter().cloned());
     let mut r = report::build(&a, old.source.clone(), new.source.clone(), warnings);
+    for (side, c) in [("old", old), ("new", new)] {
+        r.quirks.extend(
+            c.quirks
+                .iter()
+                .map(|(file, kind, what)| report::QuirkReport {
+                    side,
+                    file: file.clone(),
+                    kind,
+                    what: what.clone(),
+                }),
+        );
+    }
     if let Some((rules, stable)) = provenance {
         provenance::attach(&mut r, &a, rules, stable, old, new)?;
     }
@@ -183,5 +195,6 @@ pub fn versioning<'r>(
         rules,
         stable,
         symbols,
+        quirks: false,
     }
 }

@@ -77,6 +77,7 @@ pub fn human(r: &Report, color: bool) -> String {
     );
     if !r.differs() {
         let _ = writeln!(o, "No differences.");
+        quirks(&mut o, r, &s);
         return o;
     }
     if !r.causes.is_empty() {
@@ -224,6 +225,7 @@ pub fn human(r: &Report, color: bool) -> String {
         let _ = writeln!(o);
         let _ = writeln!(o, "{} {}", paint(s.head, "Added:"), r.added.join(", "));
     }
+    quirks(&mut o, r, &s);
     if !r.removed.is_empty() {
         let _ = writeln!(o);
         let _ = writeln!(o, "{} {}", paint(s.head, "Removed:"), r.removed.join(", "));
@@ -256,6 +258,22 @@ fn rules_line(rules: &[crate::report::RuleRef]) -> String {
         });
     }
     out.join(", ")
+}
+
+/// The quirks of both sides, if any were asked for.
+fn quirks(o: &mut String, r: &Report, s: &Styles) {
+    if r.quirks.is_empty() {
+        return;
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{}",
+        paint(s.head, "Quirks (docs/gendwarfksyms-semantics.md)")
+    );
+    for q in &r.quirks {
+        let _ = writeln!(o, "  {} {}: {}: {}", q.side, q.file, q.kind, q.what);
+    }
 }
 
 /// At most `max` characters of a text, on one line.

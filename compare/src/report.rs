@@ -36,6 +36,21 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<SuggestionReport>,
     pub warnings: Vec<String>,
+    /// With `--report-quirks`: where gendwarfksyms' versions of either
+    /// side depend on something unexpected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quirks: Vec<QuirkReport>,
+}
+
+/// A quirk of one side's object (`docs/gendwarfksyms-semantics.md`).
+#[derive(Clone, Debug, Serialize)]
+pub struct QuirkReport {
+    /// `old` or `new`.
+    pub side: &'static str,
+    pub file: String,
+    /// `re-entrance`, `declaration-first`, ...
+    pub kind: &'static str,
+    pub what: String,
 }
 
 impl Report {
@@ -274,6 +289,7 @@ pub fn build(a: &Analysis, old: String, new: String, warnings: Vec<String>) -> R
         causes,
         suggestion: None,
         warnings,
+        quirks: Vec::new(),
     }
 }
 

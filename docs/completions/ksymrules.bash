@@ -41,7 +41,7 @@ _ksymrules() {
 
     case "${cmd}" in
         ksymrules)
-            opts="-d -s -T -h -V --debug --dump-dies --dump-die-map --dump-types --dump-versions --stable --symtypes --rules --kabi --print-rules --explain --walk-in-order --help --version check-rules compare help"
+            opts="-d -s -T -h -V --debug --dump-dies --dump-die-map --dump-types --dump-versions --stable --symtypes --rules --kabi --print-rules --explain --report-quirks --walk-in-order --help --version check-rules compare help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -97,7 +97,7 @@ _ksymrules() {
             return 0
             ;;
         ksymrules__subcmd__compare)
-            opts="-s -h --old --new --symbols --stable --rules --kabi --format --suggest-kabi --help"
+            opts="-s -h --old --new --symbols --stable --rules --kabi --format --suggest-kabi --report-quirks --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

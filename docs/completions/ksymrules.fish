@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ksymrules_global_optspecs
-    string join \n d/debug dump-dies dump-die-map dump-types dump-versions s/stable T/symtypes= rules= kabi= print-rules explain= walk-in-order h/help V/version
+    string join \n d/debug dump-dies dump-die-map dump-types dump-versions s/stable T/symtypes= rules= kabi= print-rules explain= report-quirks walk-in-order h/help V/version
 end
 
 function __fish_ksymrules_needs_command
@@ -35,6 +35,7 @@ complete -c ksymrules -n "__fish_ksymrules_needs_command" -l dump-types -d 'Prin
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -l dump-versions -d 'Print each symbol\'s fully expanded type string (stderr)'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -s s -l stable -d 'Support kABI stability features'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -l print-rules -d 'Print the embedded default rules and exit'
+complete -c ksymrules -n "__fish_ksymrules_needs_command" -l report-quirks -d 'Report, as `quirk: FILE: KIND: what` lines on stderr, where gendwarfksyms\' result depends on something unexpected (re-entrance, type-map ties, shared addresses, type units, declarations met first, symbol pointers, DIEs of the wrong kind, attributes the rules ignore; see docs/gendwarfksyms-semantics.md); versions are unchanged'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -l walk-in-order -d 'Walk the units one after the other (the parallel walk gives the same results; for comparing both and for benchmarks)'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ksymrules -n "__fish_ksymrules_needs_command" -s V -l version -d 'Print version'
@@ -54,6 +55,7 @@ short\t'One line per changed export: `name 0xold -> 0xnew: cause, cause`'
 json\t'The report as JSON (schema: docs/compare.md)'"
 complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l suggest-kabi -d 'Write kABI rules that keep the old CRCs to FILE, and check them by versioning NEW again with --stable and the file' -r -F
 complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -s s -l stable -d 'Support kABI stability features (both sides)'
+complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -l report-quirks -d 'Add the quirks of both sides\' objects to the report (see `ksymrules --report-quirks`)'
 complete -c ksymrules -n "__fish_ksymrules_using_subcommand compare" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ksymrules -n "__fish_ksymrules_using_subcommand help; and not __fish_seen_subcommand_from check-rules compare help" -f -a "check-rules" -d 'Check a rules file without versioning anything; with objects, also report its statements that find nothing in them'
 complete -c ksymrules -n "__fish_ksymrules_using_subcommand help; and not __fish_seen_subcommand_from check-rules compare help" -f -a "compare" -d 'Why symbol versions changed between two builds, and which kABI rules keep the old ones'

@@ -173,6 +173,8 @@ pub struct ElfSymbol {
     pub shndx: u32,
     /// `st_value`.
     pub value: u64,
+    /// The type of `st_info` (`STT_FUNC`, `STT_OBJECT`, ...).
+    pub kind: u8,
 }
 
 enum Backing {
@@ -599,6 +601,7 @@ impl ObjectFile {
                 name: name.to_vec(),
                 shndx,
                 value: sym.value,
+                kind: sym.info & 0xf,
             });
         }
         Ok(symbols)

@@ -26,6 +26,7 @@ fn all_outputs(dump: bool) -> Options {
         dump_versions: true,
         symtypes: true,
         strings: true,
+        quirks: true,
         debug: true,
         sequential_walk: false,
         progress: None,

@@ -14,6 +14,7 @@ pub mod explain;
 pub mod fuzzing;
 pub mod inventory;
 pub mod kabi;
+pub mod quirks;
 pub mod stable;
 pub mod symbols;
 pub mod typemap;
@@ -90,6 +91,9 @@ pub struct Options {
     pub symtypes: bool,
     /// Keep each object's strings, structured ([`typemap::StringTable`]).
     pub strings: bool,
+    /// Find where gendwarfksyms' result depends on something unexpected
+    /// ([`quirks`]).
+    pub quirks: bool,
     /// Debugging lines (`--debug`).
     pub debug: bool,
     /// Walk the units in order even when they could be walked in parallel
@@ -109,6 +113,7 @@ impl std::fmt::Debug for Options {
             .field("dump_versions", &self.dump_versions)
             .field("symtypes", &self.symtypes)
             .field("strings", &self.strings)
+            .field("quirks", &self.quirks)
             .field("debug", &self.debug)
             .field("sequential_walk", &self.sequential_walk)
             .field("progress", &self.progress.is_some())
@@ -123,6 +128,8 @@ pub struct Outcome {
     pub symtypes: Vec<String>,
     /// Per object, in order, when [`Options::strings`] asked for them.
     pub strings: Vec<typemap::StringTable>,
+    /// With [`Options::quirks`]: each object's quirks, with its name.
+    pub quirks: Vec<(String, quirks::Quirk)>,
 }
 
 /// Versions the listed symbols from `objects`, in order. Diagnostics and
@@ -298,6 +305,16 @@ pub fn process_object_file(
             .filter(|s| s.die.is_some_and(|(o, _)| o == index))
         {
             debug(diag, &format!("{} = {:08x}", s.name, s.crc));
+        }
+    }
+    if opts.quirks {
+        let known = quirks::Known {
+            reentered: &walked.reentered,
+            ties: tm.ties(),
+            type_units: !rules.settings.follow_type_units && dwarf.refers_to_type_units(),
+        };
+        for q in quirks::find(rules, &dwarf, obj, syms, index, known)? {
+            outcome.quirks.push((file.to_string(), q));
         }
     }
     outcome.symtypes.extend(lines);

@@ -838,6 +838,11 @@ impl<'r> TypeMap<'r> {
         }
     }
 
+    /// Names whose longest strings tied with different text.
+    pub fn ties(&self) -> &[String] {
+        &self.ties
+    }
+
     /// The `--dump-types` output.
     pub fn take_dump(&mut self) -> Option<String> {
         self.dump.take()

@@ -292,6 +292,9 @@ pub trait Digester: Sync {
 #[derive(Debug, Default)]
 pub struct WalkOutput {
     pub warnings: Vec<String>,
+    /// The DIEs whose strings were built again while being built (the
+    /// re-entrance of gendwarfksyms), and differ: what they are.
+    pub reentered: Vec<String>,
     /// `--debug` lines.
     pub debug: Vec<String>,
     /// How many times a DIE was described, and the deepest nesting met.
@@ -404,6 +407,7 @@ pub fn walk_object<C: Consumer>(
     out.debug.extend(planner.debug.unwrap_or_default());
     out.stats = w.map.stats();
     out.warnings = w.warnings;
+    out.reentered = w.reentered_types;
     out.visits = w.visits_made;
     out.deepest = w.deepest;
     (out, result)
@@ -481,6 +485,7 @@ fn walk_parallel<C: Consumer>(
         digest: Option<D>,
         stats: Stats,
         warnings: Vec<String>,
+        reentered: Vec<String>,
         visits: u64,
         deepest: usize,
     }
@@ -502,6 +507,7 @@ fn walk_parallel<C: Consumer>(
             digest,
             stats,
             warnings: w.warnings,
+            reentered: w.reentered_types,
             visits: w.visits_made,
             deepest: w.deepest,
         }
@@ -568,6 +574,7 @@ fn walk_parallel<C: Consumer>(
             out.deepest = out.deepest.max(b.deepest);
             out.stats = Stats::sum([out.stats, b.stats].into_iter());
             out.warnings.extend(b.warnings);
+            out.reentered.extend(b.reentered);
             if let Err(e) = b.result {
                 outcome = Some(Some(Err(e)));
                 break 'keep;
@@ -967,6 +974,9 @@ pub struct Walker<'a, 'r> {
     stable: bool,
     dump: Option<Dumper>,
     warnings: Vec<String>,
+    /// What each re-entered DIE whose strings differ is (`warnings` says
+    /// it in words).
+    reentered_types: Vec<String>,
     /// Per unit: names and export candidates.
     scans: &'r [UnitScan],
     /// The unit being walked. gendwarfksyms resolves a unit's names when
@@ -1040,6 +1050,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 ..Dumper::default()
             }),
             warnings: Vec::new(),
+            reentered_types: Vec::new(),
             scans,
             current: home.unwrap_or(0),
             crossed: false,
@@ -1482,6 +1493,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                     "{what} (DIE {die:#x}) was reached again while its string was being built; \
                      as gendwarfksyms does, the inner string is used, which drops a list separator"
                 ));
+                self.reentered_types.push(format!("{what} (DIE {die:#x})"));
             }
         }
     }

@@ -336,3 +336,88 @@ impl Rules {
         self.references.get(&tag).map(String::as_str)
     }
 }
+
+impl Rules {
+    /// The attributes the rules read of a DIE of `tag` when they describe
+    /// it: printed, or tested in a condition (an attribute outside this set
+    /// can change without changing any version).
+    pub fn attributes_read(&self, tag: DwTag) -> std::collections::BTreeSet<DwAt> {
+        let mut out = std::collections::BTreeSet::new();
+        let template = if tag == gimli::DW_TAG_subprogram {
+            Some(&self.subprogram)
+        } else if tag == gimli::DW_TAG_variable {
+            Some(&self.variable)
+        } else {
+            self.types.get(&tag)
+        };
+        if let Some(t) = template {
+            ops_attrs(&t.ops, &mut out);
+        }
+        if self.expand_tags.contains(&tag) {
+            if let Some(c) = &self.expand_when {
+                cond_attrs(c, &mut out);
+            }
+        }
+        out
+    }
+}
+
+fn ops_attrs(ops: &[Op], out: &mut std::collections::BTreeSet<DwAt>) {
+    for op in ops {
+        match op {
+            Op::Text(..) | Op::Break(_) | Op::ClearVar(_) => {}
+            Op::Field(f, _) => field_attrs(f, out),
+            Op::Value(e, _) | Op::SetVar(_, e) | Op::LetVar(_, e) => expr_attrs(e, out),
+            Op::If(arms, otherwise) => {
+                for (c, body) in arms {
+                    cond_attrs(c, out);
+                    ops_attrs(body, out);
+                }
+                ops_attrs(otherwise, out);
+            }
+            Op::Separator(body) => ops_attrs(body, out),
+            Op::Children(arms) => {
+                for arm in arms {
+                    if let Some(c) = &arm.when {
+                        cond_attrs(c, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn field_attrs(f: &Field, out: &mut std::collections::BTreeSet<DwAt>) {
+    match f {
+        Field::Attr(at, _) | Field::Via(at, _) => {
+            out.insert(*at);
+        }
+        _ => {}
+    }
+}
+
+fn expr_attrs(e: &Expr, out: &mut std::collections::BTreeSet<DwAt>) {
+    match e {
+        Expr::Field(f) => field_attrs(f, out),
+        Expr::Func(_, args) => args.iter().for_each(|a| expr_attrs(a, out)),
+        Expr::Add(a, b) | Expr::Sub(a, b) => {
+            expr_attrs(a, out);
+            expr_attrs(b, out);
+        }
+        Expr::Int(_) | Expr::Str(_) | Expr::Var(_) => {}
+    }
+}
+
+fn cond_attrs(c: &Cond, out: &mut std::collections::BTreeSet<DwAt>) {
+    match c {
+        Cond::Has(e) => expr_attrs(e, out),
+        Cond::Expanded | Cond::Stable => {}
+        Cond::Not(c) => cond_attrs(c, out),
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| cond_attrs(c, out)),
+        Cond::Eq(a, b) | Cond::Ne(a, b) => {
+            expr_attrs(a, out);
+            expr_attrs(b, out);
+        }
+        Cond::Match(e, _) | Cond::NoMatch(e, _) => expr_attrs(e, out),
+    }
+}

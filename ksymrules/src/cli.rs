@@ -73,6 +73,13 @@ pub struct Cli {
     /// piece (no symbol list is read)
     #[arg(long, value_name = "SYMBOL")]
     pub explain: Option<String>,
+    /// Report, as `quirk: FILE: KIND: what` lines on stderr, where
+    /// gendwarfksyms' result depends on something unexpected (re-entrance,
+    /// type-map ties, shared addresses, type units, declarations met first,
+    /// symbol pointers, DIEs of the wrong kind, attributes the rules ignore;
+    /// see docs/gendwarfksyms-semantics.md); versions are unchanged
+    #[arg(long)]
+    pub report_quirks: bool,
     /// Walk the units one after the other (the parallel walk gives the same
     /// results; for comparing both and for benchmarks)
     #[arg(long, hide = true)]
@@ -160,6 +167,10 @@ pub struct Compare {
     /// versioning NEW again with --stable and the file
     #[arg(long, value_name = "FILE")]
     pub suggest_kabi: Option<PathBuf>,
+    /// Add the quirks of both sides' objects to the report (see
+    /// `ksymrules --report-quirks`)
+    #[arg(long)]
+    pub report_quirks: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -156,6 +156,7 @@ fn version(cli: Cli) -> Result<(), Failure> {
         dump_versions: cli.dump_versions,
         symtypes: cli.symtypes.is_some(),
         strings: false,
+        quirks: cli.report_quirks,
         debug: cli.debug,
         sequential_walk: cli.walk_in_order,
         progress: progress_bar(&cli.objects),
@@ -176,6 +177,9 @@ fn version(cli: Cli) -> Result<(), Failure> {
 
     if let Some(path) = &cli.symtypes {
         write_atomically(path, outcome.symtypes.concat().as_bytes())?;
+    }
+    for (file, q) in &outcome.quirks {
+        let _ = writeln!(diag, "quirk: {file}: {}: {}", q.kind.name(), q.what);
     }
 
     let mut out = String::new();
@@ -424,7 +428,8 @@ fn compare(c: &ksymrules::cli::Compare) -> Result<u8, Failure> {
         .iter()
         .any(|i| matches!(i, cmp::Input::Objects(_)));
     let rules = load_files(c.rules.as_deref(), &c.kabi)?.specialize(c.stable);
-    let v = cmp::versioning(&rules, c.stable, symbols.as_deref());
+    let mut v = cmp::versioning(&rules, c.stable, symbols.as_deref());
+    v.quirks = c.report_quirks;
     let (old, new) = rayon::join(|| cmp::read(&old_input, &v), || cmp::read(&new_input, &v));
     let (old, new) = (
         old.map_err(|e| e.to_string())?,

@@ -1,0 +1,2 @@
+struct item { int id; };
+int item_id(struct item *it);

@@ -1,0 +1,4 @@
+struct flags {
+	unsigned int mode : 3;
+	unsigned int level : 5;
+};

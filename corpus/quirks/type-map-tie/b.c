@@ -1,0 +1,2 @@
+#include "b.h"
+int conf_b(struct conf *c) { return c->omega; }

@@ -1,0 +1,1 @@
+struct conf { int omega; };
