@@ -38,6 +38,9 @@ pub struct Analysis {
     pub causes: Vec<Cause>,
     /// The changed strings, which causes and suggestions refer to.
     pub changes: Vec<Change>,
+    /// Per edit (`Hunk::edit`): whether it recurs, and so is a cause of
+    /// its own rather than part of its string's.
+    pub recurs: Vec<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +87,16 @@ pub struct Edit {
     pub new: String,
 }
 
+impl Edit {
+    /// Whether the edit says what it is about: its context names a type
+    /// (a `*_type` keyword), or it replaces one type reference by another.
+    pub fn is_specific(&self) -> bool {
+        let one_ref = |s: &str| !s.contains(' ') && s.as_bytes().get(1) == Some(&b'#');
+        self.context.split(' ').any(|w| w.ends_with("_type"))
+            || (one_ref(&self.old) && one_ref(&self.new))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CauseKind {
     /// A type's own string changed (its hunks that do not recur).
@@ -102,10 +115,22 @@ pub struct Cause {
     /// For a type or symbol: its change, in [`Analysis::changes`]. For an
     /// edit: the changes it occurs in (the first is its example).
     pub changes: Vec<usize>,
-    /// For an edit: the edit.
+    /// For an edit: the edit, and its number (`Hunk::edit`).
     pub edit: Option<Edit>,
+    pub edit_index: Option<usize>,
     /// Changed exports it reaches, sorted.
     pub exports: Vec<String>,
+}
+
+impl Cause {
+    /// Whether a hunk of one of its changes is part of this cause: the
+    /// edit's hunks for an edit, the hunks that do not recur otherwise.
+    pub fn owns(&self, a: &Analysis, h: &Hunk) -> bool {
+        match self.edit_index {
+            Some(e) => h.edit == e,
+            None => !a.recurs.get(h.edit).copied().unwrap_or(false),
+        }
+    }
 }
 
 /// A unit's type map numbered for walks.
@@ -314,14 +339,18 @@ pub fn analyse(old: &Corpus, new: &Corpus) -> Analysis {
         .enumerate()
         .map(|(i, (e, _))| (e, i))
         .collect();
-    // An edit recurs when strings of different names have it.
+    // An edit recurs when strings of different names have it, and it says
+    // what it is about: its context names a type (`base_type char`), or it
+    // puts one type for another (`t#atomic_t` → `t#refcount_t`). A bare
+    // `member [x → y]` in two structures is two changes that look alike.
     let recurs: Vec<bool> = edit_list
         .iter()
-        .map(|(_, ids)| {
+        .map(|(e, ids)| {
             let names: FxHashSet<&str> = ids.iter().map(|&i| a.changes[i].name.as_str()).collect();
-            names.len() > 1
+            names.len() > 1 && e.is_specific()
         })
         .collect();
+    a.recurs = recurs.clone();
     for (c, hs) in a.changes.iter_mut().zip(hunks) {
         c.hunks = hs
             .into_iter()
@@ -359,6 +388,7 @@ pub fn analyse(old: &Corpus, new: &Corpus) -> Analysis {
                 name,
                 changes: vec![id],
                 edit: None,
+                edit_index: None,
                 exports: Vec::new(),
             });
         }
@@ -371,6 +401,7 @@ pub fn analyse(old: &Corpus, new: &Corpus) -> Analysis {
                     name: edit_name(e),
                     changes: ids.clone(),
                     edit: Some(e.clone()),
+                    edit_index: Some(h.edit),
                     exports: Vec::new(),
                 });
             }
@@ -502,6 +533,29 @@ pub fn edit_name(e: &Edit) -> String {
     } else {
         format!("{} [{body}]", e.context)
     }
+}
+
+/// `c.old` with only the hunks `keep` selects applied: the part of the
+/// change one cause makes. `None` when the string cannot be rebuilt from
+/// its tokens (it is not single-spaced).
+pub fn partial(c: &Change, keep: impl Fn(&Hunk) -> bool) -> Option<Expansion> {
+    let (ot, nt) = (text::tokens(&c.old), text::tokens(&c.new));
+    let rebuild = |pick: &dyn Fn(&Hunk) -> bool| {
+        let mut words: Vec<&str> = Vec::new();
+        let mut at = 0;
+        for h in c.hunks.iter().filter(|h| pick(h)) {
+            words.extend(ot[at..h.old.0].iter().map(|t| t.text));
+            words.extend(nt[h.new.0..h.new.1].iter().map(|t| t.text));
+            at = h.old.1;
+        }
+        words.extend(ot[at..].iter().map(|t| t.text));
+        words.join(" ")
+    };
+    // The tokens must give the strings back exactly.
+    if rebuild(&|_| false) != c.old.text || rebuild(&|_| true) != c.new.text {
+        return None;
+    }
+    crate::symtypes::parse_string(&rebuild(&keep)).ok()
 }
 
 /// The most context an edit is named with, in tokens.

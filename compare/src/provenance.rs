@@ -16,8 +16,8 @@ use ksymrules_grammar::Rules;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-/// Most provenance entries kept per cause.
-const MAX_ENTRIES: usize = 24;
+/// Most provenance entries kept per cause and side.
+const MAX_ENTRIES: usize = 16;
 
 /// Fills in the provenance of the report's causes.
 pub fn attach(
@@ -38,70 +38,81 @@ pub fn attach(
         .map(|c| c.changes.first().copied())
         .collect();
     let sides = [("old", old, 0usize), ("new", new, 1usize)];
-    let mut found: [FxHashMap<usize, Vec<Explained>>; 2] = Default::default();
+    // Only the strings of the changes shown need their pieces: per side,
+    // each name with the string the side's type map has for it.
+    let only: [std::collections::BTreeMap<String, String>; 2] = [0, 1].map(|k| {
+        shown
+            .iter()
+            .flatten()
+            .map(|&id| {
+                let c = &a.changes[id];
+                let s = if k == 0 { &c.old } else { &c.new };
+                (c.name.clone(), s.text.clone())
+            })
+            .collect()
+    });
+    // Per side and unit: the exports to explain, every one that reaches a
+    // change shown there (the one whose DIE the type map kept may be
+    // reached by any of them; each entry is explained once).
+    let mut jobs: Vec<(usize, usize, Vec<&str>)> = Vec::new();
     for (_, corpus, k) in sides {
         if corpus.origin != Origin::Objects {
             continue;
         }
-        // Per unit: the exports to explain (one per change shown there).
-        let mut wanted: FxHashMap<usize, Vec<&str>> = FxHashMap::default();
+        let mut wanted: std::collections::BTreeMap<usize, std::collections::BTreeSet<&str>> =
+            Default::default();
         for &id in shown.iter().flatten() {
             let c = &a.changes[id];
             let unit = if k == 0 { c.units.0 } else { c.units.1 };
-            let export = c
-                .exports
-                .iter()
-                .find(|e| corpus.exports.get(*e).is_some_and(|x| x.unit == unit));
-            if let Some(e) = export {
-                let v = wanted.entry(unit).or_default();
-                if !v.contains(&e.as_str()) {
-                    v.push(e);
+            for e in &c.exports {
+                if corpus.exports.get(e).is_some_and(|x| x.unit == unit) {
+                    wanted.entry(unit).or_default().insert(e);
                 }
             }
         }
-        let units: Vec<(usize, Vec<&str>)> = wanted.into_iter().collect();
-        let results: Vec<Result<(usize, Vec<Explained>), FileError>> = units
-            .par_iter()
-            .map(|(unit, names)| {
-                let path = &corpus.paths[*unit];
-                let xs = ksymrules_engine::explain::explain_all(rules, stable, path, names)
+        jobs.extend(
+            wanted
+                .into_iter()
+                .map(|(u, names)| (k, u, names.into_iter().collect())),
+        );
+    }
+    // Both sides' objects at once.
+    let results: Vec<Result<Found, FileError>> = jobs
+        .par_iter()
+        .map(|(k, unit, names)| {
+            let corpus = if *k == 0 { old } else { new };
+            let path = &corpus.paths[*unit];
+            let xs =
+                ksymrules_engine::explain::explain_all(rules, stable, path, names, Some(&only[*k]))
                     .map_err(|error| FileError {
                         file: path.display().to_string(),
                         error,
                     })?;
-                Ok((*unit, xs.into_iter().flat_map(|x| x.strings).collect()))
-            })
-            .collect();
-        for r in results {
-            let (unit, strings) = r?;
-            found[k].insert(unit, strings);
-        }
+            Ok((*k, *unit, xs.into_iter().flat_map(|x| x.strings).collect()))
+        })
+        .collect();
+    let mut found: [FxHashMap<usize, Vec<Explained>>; 2] = Default::default();
+    for r in results {
+        let (k, unit, strings) = r?;
+        found[k].insert(unit, strings);
     }
     let sources = RuleSources::default();
-    for (cause, id) in report.causes.iter_mut().zip(&shown) {
+    for ((cause, id), ac) in report.causes.iter_mut().zip(&shown).zip(&a.causes) {
         let Some(id) = *id else { continue };
         let c = &a.changes[id];
         let mut entries: Vec<Provenance> = Vec::new();
-        for (side, _, k) in sides {
+        let mut missing: Vec<&str> = Vec::new();
+        for (side, corpus, k) in sides {
             let (unit, exp) = if k == 0 {
                 (c.units.0, &c.old)
             } else {
                 (c.units.1, &c.new)
             };
-            let Some(strings) = found[k].get(&unit) else {
-                continue;
-            };
-            // The explained string that is this one, piece for piece.
-            let Some(x) = strings
-                .iter()
-                .find(|s| s.name == c.name && concat(&s.pieces) == exp.text)
-            else {
-                continue;
-            };
             let tokens = text::tokens(exp);
             let ranges: Vec<(usize, usize)> = c
                 .hunks
                 .iter()
+                .filter(|h| ac.owns(a, h))
                 .filter_map(|h| {
                     let (a, b) = if k == 0 { h.old } else { h.new };
                     (b > a).then(|| {
@@ -110,13 +121,42 @@ pub fn attach(
                     })
                 })
                 .collect();
-            collect(&x.pieces, &ranges, side, rules, &sources, &mut entries);
+            if ranges.is_empty() || corpus.origin != Origin::Objects {
+                continue;
+            }
+            // The explained string that is this one, piece for piece.
+            let x = found[k].get(&unit).and_then(|strings| {
+                strings
+                    .iter()
+                    .find(|s| s.name == c.name && concat(&s.pieces) == exp.text)
+            });
+            let Some(x) = x else {
+                missing.push(side);
+                continue;
+            };
+            let mut mine = Vec::new();
+            collect(&x.pieces, &ranges, side, rules, &sources, &mut mine);
+            if mine.len() > MAX_ENTRIES {
+                cause.provenance_omitted += mine.len() - MAX_ENTRIES;
+                mine.truncate(MAX_ENTRIES);
+            }
+            entries.extend(mine);
         }
-        entries.truncate(MAX_ENTRIES);
+        if !missing.is_empty() {
+            cause.provenance_note = Some(format!(
+                "no provenance for the {} side: the export walked for it reaches \
+                 another DIE of {} than the one whose string the object's type map keeps",
+                missing.join(" and "),
+                c.name
+            ));
+        }
         cause.provenance = entries;
     }
     Ok(())
 }
+
+/// One object's explained strings: side, unit, strings.
+type Found = (usize, usize, Vec<Explained>);
 
 fn concat(pieces: &[Piece]) -> String {
     pieces.iter().map(|p| p.text.as_str()).collect()

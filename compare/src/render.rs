@@ -187,6 +187,9 @@ pub fn human(r: &Report, color: bool) -> String {
                 };
                 let _ = writeln!(o, "     {styled}");
             }
+            if let Some(n) = &c.provenance_note {
+                let _ = writeln!(o, "   ({n})");
+            }
             if !c.provenance.is_empty() {
                 let _ = writeln!(o, "   from:");
                 for p in &c.provenance {
@@ -202,6 +205,9 @@ pub fn human(r: &Report, color: bool) -> String {
                     if !p.rules.is_empty() {
                         let _ = writeln!(o, "         rules {}", rules_line(&p.rules));
                     }
+                }
+                if c.provenance_omitted > 0 {
+                    let _ = writeln!(o, "     … and {} more pieces", c.provenance_omitted);
                 }
             }
         }

@@ -3,7 +3,10 @@
 //! (its schema is this model; see `docs/compare.md`).
 
 use crate::analysis::{Analysis, CauseKind, Change};
+use crate::summary::summarize;
 use crate::text;
+use ksymrules_engine::typemap::Expansion;
+use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
 /// A CRC, serialised as `"0x%08x"`.
@@ -116,6 +119,16 @@ pub struct CauseReport {
     pub diff: Vec<String>,
     /// Where the changed pieces come from (objects only).
     pub provenance: Vec<Provenance>,
+    /// Entries left out of `provenance` (it keeps the first of each side).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub provenance_omitted: usize,
+    /// Why a side has no provenance, when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance_note: Option<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A changed piece of a string, the DIE whose description printed it, and
@@ -182,7 +195,12 @@ const MAX_DIFF_LINES: usize = 400;
 
 /// The laid-out diff of a change.
 pub fn diff_lines(c: &Change) -> Vec<String> {
-    let (ot, nt) = (text::tokens(&c.old), text::tokens(&c.new));
+    diff_of(&c.old, &c.new)
+}
+
+/// The laid-out diff of two strings.
+pub fn diff_of(old: &Expansion, new: &Expansion) -> Vec<String> {
+    let (ot, nt) = (text::tokens(old), text::tokens(new));
     let (ol, nl) = (text::layout(&ot), text::layout(&nt));
     // Lines are matched without their list separator, so that an item
     // added at the end does not show the one before it as changed.
@@ -226,19 +244,26 @@ pub fn diff_lines(c: &Change) -> Vec<String> {
 /// Builds the report from an analysis (suggestion and provenance are
 /// added by their steps).
 pub fn build(a: &Analysis, old: String, new: String, warnings: Vec<String>) -> Report {
-    let summaries: Vec<String> = a
-        .changes
-        .iter()
-        .map(|c| crate::summary::summarize(&c.old, &c.new))
-        .collect();
     let causes: Vec<CauseReport> = a
         .causes
-        .iter()
+        .par_iter()
         .map(|c| {
+            // The part of its (first) change this cause makes: the change
+            // without the edits that recur (each its own cause), or an
+            // edit's own hunks only.
             let example = c.changes.first().map(|&i| &a.changes[i]);
+            let part = example.map(|ch| {
+                let own = crate::analysis::partial(ch, |h| c.owns(a, h));
+                (ch, own)
+            });
+            let (summary, diff) = match &part {
+                Some((ch, Some(p))) => (summarize(&ch.old, p), diff_of(&ch.old, p)),
+                Some((ch, None)) => (summarize(&ch.old, &ch.new), diff_lines(ch)),
+                None => (String::new(), Vec::new()),
+            };
             let (kind, summary, occurrences) = match c.kind {
-                CauseKind::Type => (Kind::Type, summaries[c.changes[0]].clone(), Vec::new()),
-                CauseKind::Symbol => (Kind::Symbol, summaries[c.changes[0]].clone(), Vec::new()),
+                CauseKind::Type => (Kind::Type, summary, Vec::new()),
+                CauseKind::Symbol => (Kind::Symbol, summary, Vec::new()),
                 CauseKind::Edit => {
                     let e = c.edit.as_ref().expect("an edit cause has its edit");
                     let n = c.changes.len();
@@ -258,8 +283,10 @@ pub fn build(a: &Analysis, old: String, new: String, warnings: Vec<String>) -> R
                 summary,
                 exports: c.exports.clone(),
                 occurrences,
-                diff: example.map(diff_lines).unwrap_or_default(),
+                diff,
                 provenance: Vec::new(),
+                provenance_omitted: 0,
+                provenance_note: None,
             }
         })
         .collect();

@@ -84,18 +84,22 @@ pub fn explain(
     path: &std::path::Path,
     symbol: &str,
 ) -> Result<Option<Explanation>, Error> {
-    Ok(explain_all(rules, stable, path, &[symbol])?
+    Ok(explain_all(rules, stable, path, &[symbol], None)?
         .into_iter()
         .next())
 }
 
 /// Explains each of `symbols` that a DIE of the object describes, from one
-/// walk, in the order given.
+/// walk, in the order given: its own string, and those of the named types
+/// it reaches (when `only` is given: only those it names, and for each
+/// only the entry whose string is the one it gives), each entry once
+/// across all the symbols.
 pub fn explain_all(
     rules: &Rules,
     stable: bool,
     path: &std::path::Path,
     symbols: &[&str],
+    only: Option<&std::collections::BTreeMap<String, String>>,
 ) -> Result<Vec<Explanation>, Error> {
     let obj = elf::ObjectFile::open(path)?;
     let mut syms = Symbols::parse(&symbols.join("\n"));
@@ -118,6 +122,9 @@ pub fn explain_all(
         rules,
         dwarf: &dwarf,
         result: Vec::new(),
+        only,
+        found: Default::default(),
+        described: Default::default(),
     };
     let (_, walked) = walk::walk_object(cfg, &mut syms, &mut capture, &mut std::io::sink());
     walked?;
@@ -154,6 +161,14 @@ struct Capture<'a, 'r> {
     rules: &'r Rules,
     dwarf: &'a Dwarf<'a>,
     result: Vec<(DieId, Result<Explanation, Error>)>,
+    /// The named types to explain, with the string wanted for each (all
+    /// when `None`): the others are only gone through, to the types they
+    /// refer to.
+    only: Option<&'r std::collections::BTreeMap<String, String>>,
+    /// Names of `only` whose wanted string was found.
+    found: std::cell::RefCell<BTreeSet<String>>,
+    /// DIEs described so far (a DIE is met once per piece it printed).
+    described: std::cell::RefCell<rustc_hash::FxHashMap<DieId, DieDesc>>,
 }
 
 struct Nothing;
@@ -173,14 +188,15 @@ impl Consumer for Capture<'_, '_> {
     fn keep(&mut self, _: ()) {}
 
     fn take_whole(&mut self, map: &DieMap) {
-        // Each named type is explained once, under the first symbol (in
-        // DIE order) that reaches it.
-        let mut named: BTreeSet<String> = BTreeSet::new();
+        // Each entry is explained once, under the first symbol (in DIE
+        // order) that reaches it; one name may have several entries (its
+        // DIEs in several units), each explained.
+        let mut done: BTreeSet<EntryId> = BTreeSet::new();
         let mut entries: Vec<(DieId, EntryId)> = map.symbol_entries().collect();
         entries.sort_unstable();
         self.result = entries
             .into_iter()
-            .map(|(die, id)| (die, self.assemble(map, "", id, &mut named)))
+            .map(|(die, id)| (die, self.assemble(map, "", id, &mut done)))
             .collect();
     }
 
@@ -195,22 +211,49 @@ impl Capture<'_, '_> {
         map: &DieMap,
         name: &str,
         symbol: EntryId,
-        named: &mut BTreeSet<String>,
+        done: &mut BTreeSet<EntryId>,
     ) -> Result<Explanation, Error> {
+        let mut named: BTreeSet<String> = BTreeSet::new();
         let mut strings = Vec::new();
         let mut queue = vec![(name.to_string(), symbol)];
+        let mut first = true;
         while let Some((name, id)) = queue.pop() {
-            let mut pieces = Vec::new();
+            let root = std::mem::replace(&mut first, false);
             let mut refs = Vec::new();
-            self.pieces(map, id, &mut pieces, &mut refs, 0)?;
-            strings.push(Explained {
-                name,
-                die: self.describe(map.die(id))?,
-                pieces,
-            });
+            let want = self.only.and_then(|o| o.get(&name));
+            let explain = root
+                || self.only.is_none()
+                || (want.is_some() && !self.found.borrow().contains(&name));
+            if explain {
+                let mut pieces = Vec::new();
+                self.pieces(map, id, &mut pieces, &mut refs, 0)?;
+                // With `only`, a type's string is kept when it is the one
+                // asked for (one name may have several entries).
+                let keep = match want {
+                    _ if root || self.only.is_none() => true,
+                    Some(w) => {
+                        let text: String = pieces.iter().map(|p| p.text.as_str()).collect();
+                        let same = *w == text;
+                        if same {
+                            self.found.borrow_mut().insert(name.clone());
+                        }
+                        same
+                    }
+                    None => false,
+                };
+                if keep {
+                    strings.push(Explained {
+                        name,
+                        die: self.describe(map.die(id))?,
+                        pieces,
+                    });
+                }
+            } else {
+                self.refs(map, id, &mut refs, 0)?;
+            }
             // Referred types, first met first (the queue is a stack).
             for (n, r) in refs.into_iter().rev() {
-                if named.insert(n.clone()) {
+                if named.insert(n.clone()) && done.insert(r) {
                     queue.push((n, r));
                 }
             }
@@ -219,6 +262,35 @@ impl Capture<'_, '_> {
             symbol: name.to_string(),
             strings,
         })
+    }
+
+    /// The named types entry `id`'s string refers to (through its unnamed
+    /// ones), as [`Self::pieces`] finds them, without the pieces.
+    fn refs(
+        &self,
+        map: &DieMap,
+        id: EntryId,
+        refs: &mut Vec<(String, EntryId)>,
+        depth: usize,
+    ) -> Result<(), Error> {
+        if depth > 2000 {
+            return Err(Error::new("types nested too deeply to explain"));
+        }
+        for f in map.frags(id) {
+            if let Frag::Die(slot) = *f {
+                let Some(child) = map.resolve(slot) else {
+                    return Err(Error::new(format!(
+                        "no string was built for DIE {:#x}",
+                        map.die_of(slot)
+                    )));
+                };
+                match self.reference(map, child) {
+                    Some(name) => refs.push((name, child)),
+                    None => self.refs(map, child, refs, depth + 1)?,
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The pieces of entry `id`'s string: unnamed types inline, named ones
@@ -309,6 +381,15 @@ impl Capture<'_, '_> {
     }
 
     fn describe(&self, die: DieId) -> Result<DieDesc, Error> {
+        if let Some(d) = self.described.borrow().get(&die) {
+            return Ok(d.clone());
+        }
+        let d = self.describe_anew(die)?;
+        self.described.borrow_mut().insert(die, d.clone());
+        Ok(d)
+    }
+
+    fn describe_anew(&self, die: DieId) -> Result<DieDesc, Error> {
         let (ui, e) = self.dwarf.entry(die)?;
         let name = self
             .dwarf
