@@ -136,6 +136,13 @@ pub fn suggestion_report(
     report::SuggestionReport {
         file,
         rules: suggested.iter().map(|s| s.rules.len()).sum(),
+        by_kind: suggested
+            .iter()
+            .flat_map(|s| &s.rules)
+            .fold(Default::default(), |mut m, r| {
+                *m.entry(r.kind()).or_default() += 1;
+                m
+            }),
         symbol_rules: suggested
             .iter()
             .filter(|s| a.changes[s.change].is_symbol)

@@ -118,12 +118,22 @@ pub fn human(r: &Report, color: bool) -> String {
     }
     if let Some(sg) = &r.suggestion {
         let _ = writeln!(o);
+        let kinds: Vec<String> = sg.by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
         let _ = writeln!(
             o,
-            "Suggested kABI rules: {} ({})",
+            "Suggested kABI rules: {} ({}: {})",
             sg.file,
-            plural(sg.rules, "rule", "rules")
+            plural(sg.rules, "rule", "rules"),
+            kinds.join(", ")
         );
+        let strings = sg.by_kind.get("type_string").copied().unwrap_or(0);
+        if strings * 2 > sg.rules && r.causes.iter().any(|c| c.kind == Kind::Edit) {
+            let _ = writeln!(
+                o,
+                "  most are type_strings: a change that recurs across types (the edit causes) \
+                 can only be kept by keeping each string it is in whole"
+            );
+        }
         if sg.checked {
             let _ = writeln!(
                 o,
@@ -216,15 +226,50 @@ pub fn human(r: &Report, color: bool) -> String {
     if !r.changed.is_empty() {
         let _ = writeln!(o);
         let _ = writeln!(o, "{}", paint(s.head, "Changed exports"));
+        // Causes most changed exports share (four in five) are said once;
+        // an export that has them all is said with its others only.
+        let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
         for c in &r.changed {
+            for n in &c.causes {
+                *count.entry(n.as_str()).or_default() += 1;
+            }
+        }
+        let many = r.changed.len() * 4 / 5;
+        let shared: Vec<&str> = r
+            .causes
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|n| r.changed.len() >= 5 && count.get(n).is_some_and(|&k| k >= many))
+            .collect();
+        let shared = if shared.len() >= 2 {
+            shared
+        } else {
+            Vec::new()
+        };
+        if !shared.is_empty() {
+            let list: Vec<String> = shared.iter().map(|n| n.to_string()).collect();
             let _ = writeln!(
                 o,
-                "  {} {} -> {}: {}",
-                c.symbol,
-                c.old_crc,
-                c.new_crc,
-                c.causes.join(", ")
+                "  the common causes ({} of them, shared by most): {}",
+                list.len(),
+                names(&list, 30)
             );
+        }
+        for c in &r.changed {
+            let has_all =
+                !shared.is_empty() && shared.iter().all(|n| c.causes.iter().any(|x| x == n));
+            let rest: Vec<&str> = c
+                .causes
+                .iter()
+                .map(String::as_str)
+                .filter(|n| !has_all || !shared.contains(n))
+                .collect();
+            let causes = match (has_all, rest.is_empty()) {
+                (false, _) => rest.join(", "),
+                (true, true) => "the common causes".to_string(),
+                (true, false) => format!("the common causes, and {}", rest.join(", ")),
+            };
+            let _ = writeln!(o, "  {} {} -> {}: {causes}", c.symbol, c.old_crc, c.new_crc);
         }
     }
     if !r.added.is_empty() {

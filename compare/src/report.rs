@@ -172,6 +172,8 @@ pub struct SuggestionReport {
     pub file: String,
     /// Rules in it.
     pub rules: usize,
+    /// Of those, how many of each kind (`type_string`, `declonly`, ...).
+    pub by_kind: std::collections::BTreeMap<&'static str, usize>,
     /// Of those, `type_string`s on exports (their own strings changed).
     pub symbol_rules: Vec<String>,
     /// Whether NEW was versioned again with the file (objects only).

@@ -270,6 +270,15 @@ pub fn render(a: &Analysis, suggested: &[Suggested], summaries: &[String]) -> St
             }
         );
         for r in &s.rules {
+            if let Rule::TypeString(t, _) = r {
+                if *t != c.name {
+                    let _ = writeln!(
+                        out,
+                        "# {t} is gone from NEW; the old string above refers to it, so it is \
+                         defined here as it was."
+                    );
+                }
+            }
             let _ = writeln!(out, "{}", r.line());
         }
     }

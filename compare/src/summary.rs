@@ -119,36 +119,67 @@ fn name_at(toks: &[Token<'_>]) -> Option<usize> {
     name
 }
 
-/// Tokens without their attributes (at any depth), for a short view of a
-/// type: `pointer_type { base_type char }`; at most 70 characters.
-fn compact(toks: &[Token<'_>]) -> String {
-    let s = toks
-        .iter()
-        .filter(|t| t.attribute().is_none())
-        .map(|t| t.text)
-        .collect::<Vec<_>>()
-        .join(" ");
-    if s.chars().count() > 70 {
-        format!("{}…", s.chars().take(69).collect::<String>())
-    } else {
-        s
+/// Where an unnamed item's type ends: after its last group or reference
+/// at the item's depth (the whole item when it has neither).
+fn type_end(toks: &[Token<'_>]) -> usize {
+    let mut depth = 0usize;
+    let mut end = None;
+    for (i, t) in toks.iter().enumerate().skip(1) {
+        match t.kind {
+            Kind::Open => depth += 1,
+            Kind::Close => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    end = Some(i + 1);
+                }
+            }
+            Kind::Ref if depth == 0 => end = Some(i + 1),
+            _ => {}
+        }
     }
+    end.unwrap_or(toks.len())
 }
 
-/// `A` → `B`, the compact views, or the whole ones when those are equal.
+/// `A` → `B`, the compact views (or the whole ones when those are equal),
+/// cut to where they differ when they are long.
 fn became(a: &[Token<'_>], b: &[Token<'_>]) -> String {
-    let (x, y) = (compact(a), compact(b));
-    if x != y {
-        return format!("`{}` → `{}`", or_nothing(&x), or_nothing(&y));
-    }
-    let cut = |s: String| {
-        if s.chars().count() > 90 {
-            format!("{}…", s.chars().take(89).collect::<String>())
-        } else {
-            s
-        }
+    let words = |t: &[Token<'_>], all: bool| -> Vec<String> {
+        t.iter()
+            .filter(|x| all || x.attribute().is_none())
+            .map(|x| x.text.to_string())
+            .collect()
     };
-    format!("`{}` → `{}`", cut(text::join(a)), cut(text::join(b)))
+    let (mut x, mut y) = (words(a, false), words(b, false));
+    if x == y {
+        (x, y) = (words(a, true), words(b, true));
+    }
+    // The words both share at the start and at the end are left out of
+    // long views.
+    let pre = x.iter().zip(&y).take_while(|(p, q)| p == q).count();
+    let post = x[pre..]
+        .iter()
+        .rev()
+        .zip(y[pre..].iter().rev())
+        .take_while(|(p, q)| p == q)
+        .count();
+    let show = |w: &[String]| {
+        let full = w.join(" ");
+        if full.chars().count() <= 70 {
+            return full;
+        }
+        let (lead, tail) = (pre.saturating_sub(2), post.saturating_sub(1));
+        let mid = &w[lead..w.len() - tail];
+        let mut s = mid.join(" ");
+        if s.chars().count() > 70 {
+            s = format!("{}…", s.chars().take(69).collect::<String>());
+        }
+        format!(
+            "{}{s}{}",
+            if lead > 0 { "… " } else { "" },
+            if tail > 0 { " …" } else { "" }
+        )
+    };
+    format!("`{}` → `{}`", or_nothing(&show(&x)), or_nothing(&show(&y)))
 }
 
 /// Kinds of items that make lists (the others are a group's one type).
@@ -220,7 +251,41 @@ pub fn summarize(old: &Expansion, new: &Expansion) -> String {
     if parts.is_empty() {
         parts.push(became(&o.tokens, &n.tokens));
     }
+    collapse_moves(&mut parts);
+    if parts.len() > MAX_PARTS {
+        let more = parts.len() - MAX_PARTS;
+        parts.truncate(MAX_PARTS);
+        parts.push(format!("and {more} more changes"));
+    }
     parts.join("; ")
+}
+
+/// Most parts a summary says; the rest are counted.
+const MAX_PARTS: usize = 10;
+
+/// Members whose offsets all moved (something before them grew) are said
+/// once: `data_member_location of 15 members changed ('a' 44 → 48 … 'z'
+/// 152 → 160)`.
+fn collapse_moves(parts: &mut Vec<String>) {
+    const MOVED: &str = ": data_member_location ";
+    let moves: Vec<usize> = (0..parts.len())
+        .filter(|&i| parts[i].contains(MOVED) && parts[i].contains(" → "))
+        .collect();
+    if moves.len() <= 3 {
+        return;
+    }
+    let short = |p: &str| p.replacen(MOVED, " ", 1).replacen("member ", "", 1);
+    let first = short(&parts[moves[0]]);
+    let last = short(&parts[*moves.last().expect("more than 3")]);
+    let line = format!(
+        "data_member_location of {} members changed ({first} … {last})",
+        moves.len()
+    );
+    let at = moves[0];
+    for &i in moves.iter().rev() {
+        parts.remove(i);
+    }
+    parts.insert(at, line);
 }
 
 fn or_nothing(s: &str) -> &str {
@@ -324,7 +389,12 @@ fn items_summary(
         // attributes (after the name).
         let split = |t: &[Token<'_>]| match name_at(t) {
             Some(k) => (1..k, k + 1..t.len()),
-            None => (1.min(t.len())..t.len(), t.len()..t.len()),
+            // Unnamed: the attributes after its type's last group or
+            // reference are its own (`} data_member_location(8)`).
+            None => {
+                let end = type_end(t).max(1.min(t.len()));
+                (1.min(end)..end, end..t.len())
+            }
         };
         let ((ta, aa), (tb, ab)) = (split(a), split(b));
         let before = parts.len();

@@ -139,13 +139,11 @@ pub fn explain_all(
         let Some((_, die)) = syms.list[i].die else {
             continue;
         };
-        let Some(found) = by_die.get_mut(&die) else {
+        // Aliases share a DIE: the first listed gets its explanation.
+        let Some(found) = by_die.remove(&die) else {
             continue;
         };
-        let mut x = match found {
-            Ok(x) => x.clone(),
-            Err(e) => return Err(e.clone()),
-        };
+        let mut x = found?;
         x.symbol = name.to_string();
         if let Some(first) = x.strings.first_mut() {
             first.name = name.to_string();

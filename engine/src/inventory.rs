@@ -226,10 +226,18 @@ pub fn unmatched(rules: &Rules, inv: &Inventory) -> Vec<Unmatched> {
                 }
             }
             KabiRule::TypeString(t, _) => {
-                // `s#name` names a type, anything else a symbol.
+                // `s#name` names a type, anything else a symbol. A type
+                // that no longer exists may be defined this way for another
+                // type_string that refers to it: that finds something.
                 let typed = t.split_once('#').filter(|(p, _)| p.len() == 1);
+                let referred = || {
+                    rules.kabi.iter().any(|r| {
+                        matches!(r, KabiRule::TypeString(u, s) if u != t
+                            && s.split(' ').any(|w| w == t))
+                    })
+                };
                 let found = match typed {
-                    Some((_, name)) => !missing_type(name),
+                    Some((_, name)) => !missing_type(name) || referred(),
                     None => glob(t).is_some_and(|g| inv.symbols.iter().any(|s| g.is_match(s))),
                 };
                 (!found).then(|| {

@@ -253,9 +253,11 @@ fn write_atomically(path: &Path, data: &[u8]) -> Result<(), String> {
         _ => Path::new("."),
     };
     let fail = |e: std::io::Error| format!("{}: cannot write: {e}", path.display());
+    // Created as an ordinary file is (0666 less the umask), not 0600.
     let mut tmp = tempfile::Builder::new()
         .prefix(".ksymrules-")
         .suffix(".tmp")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(fail)?;
     tmp.write_all(data).map_err(fail)?;
@@ -435,7 +437,8 @@ fn compare(c: &ksymrules::cli::Compare) -> Result<u8, Failure> {
         old.map_err(|e| e.to_string())?,
         new.map_err(|e| e.to_string())?,
     );
-    let provenance = any_objects.then_some((&rules, c.stable));
+    // The short form shows no provenance: it is not looked for.
+    let provenance = (any_objects && c.format != Format::Short).then_some((&rules, c.stable));
     let (analysis, mut report) = cmp::compare(&old, &new, provenance).map_err(|e| e.to_string())?;
 
     if let Some(path) = &c.suggest_kabi {
