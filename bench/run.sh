@@ -129,3 +129,85 @@ printf '%s\n' "${rows[@]}" | sort -n | while IFS='|' read -r size name exports w
 done
 echo "(wall and CPU seconds: fastest of $runs runs; floor: a bare gimli pass over every DIE,"
 echo " attribute and name of the same file; x_floor = wall / floor wall)"
+
+echo
+echo "== compare: ksymrules compare OLD NEW, against versioning both sides"
+
+# The kbuild form on one side, `ksymrules OBJ < SYMBOLS`, measured once per
+# object and list (a pair of an object with itself counts it twice).
+declare -A versioned
+version_side() {
+	local key="$1|$2"
+	if [ -z "${versioned[$key]:-}" ]; then
+		versioned[$key]=$(measure sh -c "$bin \"\$0\" < \"\$1\"" "$1" "$2")
+	fi
+}
+
+cpairs=() # "name|old|new|old-symbols|new-symbols|--symbols or -|extra argument"
+for d in "$shared"/golden-ko/*/; do
+	[ -f "$d/input.o" ] && cpairs+=("$(basename "$d")|$d/input.o|$d/input.o|$d/symbols|$d/symbols|$d/symbols|")
+done
+
+pair=${KSYMRULES_PAIR:-}
+if [ -z "$pair" ]; then
+	pair=$HOME/.cache/ksymrules-pair
+	if [ ! -f "$pair/old/pairmod.ko" ] || [ ! -f "$pair/new/pairmod.ko" ]; then
+		echo "building the pair (tests/pair/build.sh)" >&2
+		pair=$(tests/pair/build.sh | tail -n 1) || pair=
+	fi
+fi
+kabi_out=$(mktemp)
+trap 'rm -f "$kabi_out"' EXIT
+if [ -n "$pair" ] && [ -f "$pair/old/pairmod.ko" ] && [ -f "$pair/new/pairmod.ko" ]; then
+	for side in old new; do
+		# kbuild's export list; tests/pair/build.sh writes it.
+		[ -f "$pair/$side/EXPORTS" ] ||
+			nm "$pair/$side/pairmod.ko" | sed -n 's/.* __ksymtab_//p' | LC_ALL=C sort >"$pair/$side/EXPORTS"
+	done
+	p="$pair/old/pairmod.ko|$pair/new/pairmod.ko|$pair/old/EXPORTS|$pair/new/EXPORTS|-"
+	cpairs+=("pairmod|$p|" "pairmod+kabi|$p|--suggest-kabi=$kabi_out")
+else
+	echo "(no pair: tests/pair/build.sh failed, or KSYMRULES_PAIR=$pair has no old/ and new/pairmod.ko; skipped)"
+fi
+
+if [ $fetch = 1 ]; then
+	cpairs+=("sunrpc.ko|$sunrpc|$sunrpc|$sunrpc.syms|$sunrpc.syms|$sunrpc.syms|"
+		"vmlinux|$vmlinux|$vmlinux|$vmlinux.syms|$vmlinux.syms|$vmlinux.syms|")
+fi
+
+printf '%-13s %4s %8s %8s %8s %8s %8s %8s %7s %7s\n' \
+	pair exit wall_s cpu_s peak_MB ver_s ver_cpu ver_MB x_wall x_cpu
+for entry in "${cpairs[@]}"; do
+	IFS='|' read -r name old new osyms nsyms symbols extra <<<"$entry"
+	args=(compare --format short)
+	[ "$symbols" != - ] && args+=(--symbols "$symbols")
+	[ -n "$extra" ] && args+=("$extra")
+	args+=("$old" "$new")
+	# One run to check its exit status: 0 (nothing differs) and 1 (something
+	# does) are results, 2 is an error and fails the benchmark.
+	err=$(mktemp)
+	status=0
+	"$bin" "${args[@]}" >/dev/null 2>"$err" || status=$?
+	if [ $status -gt 1 ]; then
+		echo "error: $bin ${args[*]} exited with $status:" >&2
+		cat "$err" >&2
+		rm -f "$err"
+		exit 1
+	fi
+	rm -f "$err"
+	read -r wall cpu rss < <(measure sh -c '"$0" "$@"; [ $? -le 1 ]' "$bin" "${args[@]}")
+	version_side "$old" "$osyms"
+	version_side "$new" "$nsyms"
+	read -r owall ocpu orss <<<"${versioned[$old|$osyms]}"
+	read -r nwall ncpu nrss <<<"${versioned[$new|$nsyms]}"
+	awk -v n="$name" -v s="$status" -v w="$wall" -v c="$cpu" -v r="$rss" \
+		-v ow="$owall" -v oc="$ocpu" -v or="$orss" -v nw="$nwall" -v nc="$ncpu" -v nr="$nrss" 'BEGIN {
+		vw = ow + nw; vc = oc + nc
+		printf "%-13s %4d %8.3f %8.2f %8.0f %8.3f %8.2f %8.0f %7s %7s\n",
+			n, s, w, c, r / 1024, vw, vc, (or + nr) / 1024,
+			(vw > 0 ? sprintf("%.2f", w / vw) : "-"), (vc > 0 ? sprintf("%.2f", c / vc) : "-")
+	}'
+done
+echo "(compare with --format short to /dev/null; exit: 0 nothing differs, 1 something does;"
+echo " ver_*: \`ksymrules OBJ < SYMBOLS\` on each side, summed (wall, CPU, peak RSS);"
+echo " x_wall, x_cpu = compare / the two versionings; fastest of $runs runs)"
