@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ksymrules benchmark, in two parts.
+# ksymrules benchmark, in three parts.
 #
 # The kbuild workload (bench/small.py): one process per small object, as
 # kbuild runs it, over every golden-kbuild object and every object of the
@@ -13,16 +13,32 @@
 # over the same file (the floor), and seconds per MB of .debug_info and per
 # export, inputs ordered by size.
 #
-#   bench/run.sh            the kbuild workload, and the golden-ko modules
+# Compare: `ksymrules compare --format short OLD NEW` (output to /dev/null)
+# per pair: wall time, CPU time and peak RSS, its exit status (0: nothing
+# differs, 1: something does; 2, an error, stops the benchmark), and the
+# same figures for versioning the two sides the kbuild way
+# (`ksymrules OBJ < SYMBOLS` on each, summed), with the ratios of wall and
+# CPU time to them. Pairs: each golden-ko module with itself (--symbols its
+# list); our out-of-tree module built against Debian's 6.1 and 6.12
+# headers, $KSYMRULES_PAIR/{old,new}/pairmod.ko (default
+# ~/.cache/ksymrules-pair, built with tests/pair/build.sh when missing;
+# skipped if that fails), as it is and with --suggest-kabi (which versions
+# NEW again to check the suggestion); with --fetch, sunrpc.ko and vmlinux
+# each with itself (--symbols the __ksymtab_ list).
+#
+#   bench/run.sh            the kbuild workload, the golden-ko modules, and
+#                           the compare pairs but sunrpc.ko and vmlinux
 #   bench/run.sh --fetch    also sunrpc.ko and vmlinux of Debian's 6.1 cloud
 #                           kernel: downloads linux-image-<release>-cloud-amd64-dbg
 #                           (about 280 MB) with `apt-get download` into
 #                           $KSYMRULES_BENCH_CACHE (default ~/.cache/ksymrules-bench)
-#                           once, and extracts the two files from it
+#                           once, and extracts the two files from it; both
+#                           are then big inputs and compared with themselves
 #
-# Each input is run $RUNS times (default 3); the fastest run is printed.
-# Timings are for this machine and its load: the benchmark prints, it never
-# asserts. Not part of CI.
+# Each input and pair is run $RUNS times (default 3); the fastest run is
+# printed. Timings are for this machine and its load: the benchmark prints,
+# it never asserts (a compare that fails is an error, not a slow run). Not
+# part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
