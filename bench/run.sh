@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ksymrules benchmark, in two parts.
+# ksymrules benchmark, in three parts.
 #
 # The kbuild workload (bench/small.py): one process per small object, as
 # kbuild runs it, over every golden-kbuild object and every object of the
@@ -13,16 +13,32 @@
 # over the same file (the floor), and seconds per MB of .debug_info and per
 # export, inputs ordered by size.
 #
-#   bench/run.sh            the kbuild workload, and the golden-ko modules
+# Compare: `ksymrules compare --format short OLD NEW` (output to /dev/null)
+# per pair: wall time, CPU time and peak RSS, its exit status (0: nothing
+# differs, 1: something does; 2, an error, stops the benchmark), and the
+# same figures for versioning the two sides the kbuild way
+# (`ksymrules OBJ < SYMBOLS` on each, summed), with the ratios of wall and
+# CPU time to them. Pairs: each golden-ko module with itself (--symbols its
+# list); our out-of-tree module built against Debian's 6.1 and 6.12
+# headers, $KSYMRULES_PAIR/{old,new}/pairmod.ko (default
+# ~/.cache/ksymrules-pair, built with tests/pair/build.sh when missing;
+# skipped if that fails), as it is and with --suggest-kabi (which versions
+# NEW again to check the suggestion); with --fetch, sunrpc.ko and vmlinux
+# each with itself (--symbols the __ksymtab_ list).
+#
+#   bench/run.sh            the kbuild workload, the golden-ko modules, and
+#                           the compare pairs but sunrpc.ko and vmlinux
 #   bench/run.sh --fetch    also sunrpc.ko and vmlinux of Debian's 6.1 cloud
 #                           kernel: downloads linux-image-<release>-cloud-amd64-dbg
 #                           (about 280 MB) with `apt-get download` into
 #                           $KSYMRULES_BENCH_CACHE (default ~/.cache/ksymrules-bench)
-#                           once, and extracts the two files from it
+#                           once, and extracts the two files from it; both
+#                           are then big inputs and compared with themselves
 #
-# Each input is run $RUNS times (default 3); the fastest run is printed.
-# Timings are for this machine and its load: the benchmark prints, it never
-# asserts. Not part of CI.
+# Each input and pair is run $RUNS times (default 3); the fastest run is
+# printed. Timings are for this machine and its load: the benchmark prints,
+# it never asserts (a compare that fails is an error, not a slow run). Not
+# part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -129,3 +145,85 @@ printf '%s\n' "${rows[@]}" | sort -n | while IFS='|' read -r size name exports w
 done
 echo "(wall and CPU seconds: fastest of $runs runs; floor: a bare gimli pass over every DIE,"
 echo " attribute and name of the same file; x_floor = wall / floor wall)"
+
+echo
+echo "== compare: ksymrules compare OLD NEW, against versioning both sides"
+
+# The kbuild form on one side, `ksymrules OBJ < SYMBOLS`, measured once per
+# object and list (a pair of an object with itself counts it twice).
+declare -A versioned
+version_side() {
+	local key="$1|$2"
+	if [ -z "${versioned[$key]:-}" ]; then
+		versioned[$key]=$(measure sh -c "$bin \"\$0\" < \"\$1\"" "$1" "$2")
+	fi
+}
+
+cpairs=() # "name|old|new|old-symbols|new-symbols|--symbols or -|extra argument"
+for d in "$shared"/golden-ko/*/; do
+	[ -f "$d/input.o" ] && cpairs+=("$(basename "$d")|$d/input.o|$d/input.o|$d/symbols|$d/symbols|$d/symbols|")
+done
+
+pair=${KSYMRULES_PAIR:-}
+if [ -z "$pair" ]; then
+	pair=$HOME/.cache/ksymrules-pair
+	if [ ! -f "$pair/old/pairmod.ko" ] || [ ! -f "$pair/new/pairmod.ko" ]; then
+		echo "building the pair (tests/pair/build.sh)" >&2
+		pair=$(tests/pair/build.sh | tail -n 1) || pair=
+	fi
+fi
+kabi_out=$(mktemp)
+trap 'rm -f "$kabi_out"' EXIT
+if [ -n "$pair" ] && [ -f "$pair/old/pairmod.ko" ] && [ -f "$pair/new/pairmod.ko" ]; then
+	for side in old new; do
+		# kbuild's export list; tests/pair/build.sh writes it.
+		[ -f "$pair/$side/EXPORTS" ] ||
+			nm "$pair/$side/pairmod.ko" | sed -n 's/.* __ksymtab_//p' | LC_ALL=C sort >"$pair/$side/EXPORTS"
+	done
+	p="$pair/old/pairmod.ko|$pair/new/pairmod.ko|$pair/old/EXPORTS|$pair/new/EXPORTS|-"
+	cpairs+=("pairmod|$p|" "pairmod+kabi|$p|--suggest-kabi=$kabi_out")
+else
+	echo "(no pair: tests/pair/build.sh failed, or KSYMRULES_PAIR=$pair has no old/ and new/pairmod.ko; skipped)"
+fi
+
+if [ $fetch = 1 ]; then
+	cpairs+=("sunrpc.ko|$sunrpc|$sunrpc|$sunrpc.syms|$sunrpc.syms|$sunrpc.syms|"
+		"vmlinux|$vmlinux|$vmlinux|$vmlinux.syms|$vmlinux.syms|$vmlinux.syms|")
+fi
+
+printf '%-13s %4s %8s %8s %8s %8s %8s %8s %7s %7s\n' \
+	pair exit wall_s cpu_s peak_MB ver_s ver_cpu ver_MB x_wall x_cpu
+for entry in "${cpairs[@]}"; do
+	IFS='|' read -r name old new osyms nsyms symbols extra <<<"$entry"
+	args=(compare --format short)
+	[ "$symbols" != - ] && args+=(--symbols "$symbols")
+	[ -n "$extra" ] && args+=("$extra")
+	args+=("$old" "$new")
+	# One run to check its exit status: 0 (nothing differs) and 1 (something
+	# does) are results, 2 is an error and fails the benchmark.
+	err=$(mktemp)
+	status=0
+	"$bin" "${args[@]}" >/dev/null 2>"$err" || status=$?
+	if [ $status -gt 1 ]; then
+		echo "error: $bin ${args[*]} exited with $status:" >&2
+		cat "$err" >&2
+		rm -f "$err"
+		exit 1
+	fi
+	rm -f "$err"
+	read -r wall cpu rss < <(measure sh -c '"$0" "$@"; [ $? -le 1 ]' "$bin" "${args[@]}")
+	version_side "$old" "$osyms"
+	version_side "$new" "$nsyms"
+	read -r owall ocpu orss <<<"${versioned[$old|$osyms]}"
+	read -r nwall ncpu nrss <<<"${versioned[$new|$nsyms]}"
+	awk -v n="$name" -v s="$status" -v w="$wall" -v c="$cpu" -v r="$rss" \
+		-v ow="$owall" -v oc="$ocpu" -v or="$orss" -v nw="$nwall" -v nc="$ncpu" -v nr="$nrss" 'BEGIN {
+		vw = ow + nw; vc = oc + nc
+		printf "%-13s %4d %8.3f %8.2f %8.0f %8.3f %8.2f %8.0f %7s %7s\n",
+			n, s, w, c, r / 1024, vw, vc, (or + nr) / 1024,
+			(vw > 0 ? sprintf("%.2f", w / vw) : "-"), (vc > 0 ? sprintf("%.2f", c / vc) : "-")
+	}'
+done
+echo "(compare with --format short to /dev/null; exit: 0 nothing differs, 1 something does;"
+echo " ver_*: \`ksymrules OBJ < SYMBOLS\` on each side, summed (wall, CPU, peak RSS);"
+echo " x_wall, x_cpu = compare / the two versionings; fastest of $runs runs)"
