@@ -1,0 +1,39 @@
+//! The `symtypes` fuzz target's entry point as an ordinary test: every
+//! input kept in `fuzz/regressions/symtypes/` (inputs that once found a
+//! bug) must run to an error or a result, and valid inputs must get all
+//! the way through.
+
+use ksymrules_compare::fuzzing;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn regressions() -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = root().join("fuzz/regressions/symtypes");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() && p.file_name().is_some_and(|n| n != ".gitkeep") {
+            let data = std::fs::read(&p).unwrap();
+            out.push((p, data));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn symtypes_target() {
+    let one = "s#foo structure_type foo { member base_type char byte_size(1) encoding(6) c data_member_location(0) } byte_size(1)\n\
+               bar subprogram ( formal_parameter pointer_type { s#foo } byte_size(8) p ) -> base_type void\n";
+    assert_eq!(fuzzing::symtypes(one.as_bytes()), Ok(1));
+    let sides = format!("{one}==\n{}", one.replace("byte_size(1)", "byte_size(2)"));
+    assert_eq!(fuzzing::symtypes(sides.as_bytes()), Ok(2));
+    assert!(fuzzing::symtypes(b"bar variable s#nowhere\n").is_err());
+    assert!(fuzzing::symtypes(b"\xff").is_err());
+    for (p, data) in regressions() {
+        eprintln!("{}: {:?}", p.display(), fuzzing::symtypes(&data));
+    }
+}
