@@ -174,7 +174,7 @@ fn narrowest(c: &Change) -> Vec<Rule> {
                 Some(it) => {
                     let (ov, nv) = (value(it), value(item));
                     if let (Some(ov), Some(nv)) = (ov, nv) {
-                        if ov != nv {
+                        if ov != nv && is_number(ov) {
                             rules.push(Rule::EnumeratorValue(
                                 name.clone(),
                                 ename.to_string(),
@@ -198,7 +198,7 @@ fn narrowest(c: &Change) -> Vec<Rule> {
     let old_size = size(&o[(old_close + 1).min(o.len())..]);
     let new_size = size(&n[(close + 1).min(n.len())..]);
     if let (Some(os), Some(ns)) = (old_size, new_size) {
-        if os != ns {
+        if os != ns && is_number(os) {
             rules.push(Rule::ByteSize(name.clone(), os.to_string()));
             for t in &mut tail {
                 if *t == format!("byte_size({ns})") {
@@ -222,6 +222,12 @@ fn narrowest(c: &Change) -> Vec<Rule> {
         return fallback();
     }
     rules
+}
+
+/// A value a rule can give: a number as the rules print it (a kABI rule's
+/// value is a 64-bit number, printed in decimal).
+fn is_number(v: &str) -> bool {
+    v.parse::<u64>().is_ok_and(|n| n.to_string() == v)
 }
 
 fn value<'a>(item: &[Token<'a>]) -> Option<&'a str> {
@@ -279,6 +285,45 @@ pub fn render(a: &Analysis, suggested: &[Suggested], summaries: &[String]) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn change(old: &str, new: &str) -> Change {
+        let p = |s: &str| std::sync::Arc::new(crate::symtypes::parse_string(s).unwrap());
+        Change {
+            name: "s#foo".into(),
+            is_symbol: false,
+            old: p(old),
+            new: p(new),
+            units: (0, 0),
+            hunks: Vec::new(),
+            exports: Vec::new(),
+            missing_in_new: Vec::new(),
+        }
+    }
+
+    fn kinds(old: &str, new: &str) -> Vec<&'static str> {
+        narrowest(&change(old, new))
+            .iter()
+            .map(Rule::kind)
+            .collect()
+    }
+
+    /// A rule's value is a number, printed in decimal: other old values
+    /// (symtypes text is anything) are kept by a type_string.
+    #[test]
+    fn narrow_rules_give_numbers_only() {
+        let s = |size: &str| format!("structure_type foo {{ }} byte_size({size})");
+        assert_eq!(kinds(&s("8"), &s("4")), ["byte_size"]);
+        for odd in ["08", "8x", "-8", "T\0\08", "18446744073709551616"] {
+            assert_eq!(kinds(&s(odd), &s("4")), ["type_string"], "{odd}");
+        }
+        let e = |v: &str| {
+            format!(
+                "enumeration_type foo {{ enumerator A = 0 , enumerator MAX = {v} }} byte_size(4)"
+            )
+        };
+        assert_eq!(kinds(&e("1"), &e("2")), ["enumerator_value"]);
+        assert_eq!(kinds(&e("x1"), &e("2")), ["type_string"]);
+    }
 
     #[test]
     fn targets_and_strings_are_quoted() {

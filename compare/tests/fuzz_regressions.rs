@@ -33,7 +33,15 @@ fn symtypes_target() {
     assert_eq!(fuzzing::symtypes(sides.as_bytes()), Ok(2));
     assert!(fuzzing::symtypes(b"bar variable s#nowhere\n").is_err());
     assert!(fuzzing::symtypes(b"\xff").is_err());
-    for (p, data) in regressions() {
-        eprintln!("{}: {:?}", p.display(), fuzzing::symtypes(&data));
+    let kept = regressions();
+    assert!(!kept.is_empty(), "the symtypes findings are kept");
+    for (p, data) in kept {
+        let reached = fuzzing::symtypes(&data);
+        eprintln!("{}: {:?}", p.display(), reached);
+        // Two sides whose old byte_size is no number: once suggested as a
+        // byte_size rule, a kABI file that does not load.
+        if p.ends_with("byte-size-not-a-number") {
+            assert_eq!(reached, Ok(8));
+        }
     }
 }
