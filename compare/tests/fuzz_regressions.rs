@@ -48,5 +48,11 @@ fn symtypes_target() {
         if p.ends_with("type-string-reference-in-a-word") {
             assert_eq!(reached, Ok(2));
         }
+        // The message quotes 40 bytes of the reference: once cut inside
+        // a character (a panic).
+        if p.ends_with("unterminated-quote-multibyte") {
+            let e = reached.unwrap_err();
+            assert!(e.contains("an unterminated quoted reference"), "{e}");
+        }
     }
 }
