@@ -56,3 +56,40 @@ fn symtypes_target() {
         }
     }
 }
+
+/// A type map in which each type refers twice to the one before: each
+/// reference is expanded the first time only, so version strings grow
+/// with the map, not twice per level; the walk is as deep as the map.
+#[test]
+fn a_doubling_type_map_is_versioned_in_linear_time() {
+    use ksymrules_compare::symtypes;
+    use ksymrules_engine::typemap::Versioner;
+    let mut text = String::from("s#t0 structure_type t0 { } byte_size(1)\n");
+    let levels = 3000;
+    for i in 1..levels {
+        text.push_str(&format!(
+            "s#t{i} structure_type t{i} {{ member s#t{p} a , member s#t{p} b }}\n",
+            p = i - 1
+        ));
+    }
+    text.push_str(&format!(
+        "f subprogram ( formal_parameter s#t{} x )\n",
+        levels - 1
+    ));
+    let units = symtypes::complete(symtypes::parse(&text, "doubling").unwrap()).unwrap();
+    let (unit, exports) = &units[0];
+    let full = Versioner::new(&unit.types).text(&exports[0].2).unwrap();
+    assert!(full.len() < text.len(), "{} bytes", full.len());
+    // Each type is written out once, and referred to by name the second
+    // time.
+    assert_eq!(full.matches("structure_type").count(), levels);
+    assert!(full.contains("member structure_type t0 { } byte_size(1) a , member s#t0 b }"));
+    assert_eq!(fuzzing::symtypes(text.as_bytes()), Ok(1));
+    // Deeper than the walk goes: an error, not a stack overflow.
+    let deep: String = (1..5000)
+        .map(|i| format!("s#d{i} structure_type d{i} {{ member s#d{} a }}\n", i - 1))
+        .collect();
+    let deep = format!("s#d0 structure_type d0 {{ }}\n{deep}g variable s#d4999\n");
+    let e = fuzzing::symtypes(deep.as_bytes()).unwrap_err();
+    assert!(e.contains("nested too deeply"), "{e}");
+}
