@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Seeds the fuzz targets from corpus/ and runs each one for a while.
+# Seeds the fuzz targets from corpus/ (and ../shared, the symtypes target)
+# and runs each one for a while.
 #
 #   fuzz/smoke.sh [seconds-per-target] [target...]
 #
 # CI runs it for about a minute per target. Longer campaigns: pass more
 # seconds; crashes land in fuzz/artifacts/<target>/ — fix them and keep the
-# input in fuzz/regressions/<target>/ (run by engine/tests/fuzz_regressions.rs).
+# input in fuzz/regressions/<target>/ (run by engine/tests/fuzz_regressions.rs,
+# and compare/tests/fuzz_regressions.rs for symtypes).
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(object dwarf rules kabi)
+[ ${#targets[@]} -gt 0 ] || targets=(object dwarf rules kabi symtypes)
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 golden=../corpus/golden
-mkdir -p "$seeds"/{object,dwarf,rules,kabi}
+mkdir -p "$seeds"/{object,dwarf,rules,kabi,symtypes}
 i=0
 for o in "$golden"/*/*/input.o; do
 	cp "$o" "$seeds/object/$i.o"
@@ -47,6 +49,44 @@ if [[ " ${targets[*]} " == *" kabi "* ]]; then
 		exit 1
 	fi
 	echo "== kabi seeds: $kabi_seeds ($(for f in "$seeds"/kabi/*.bin; do basename "$f" .bin; done | tr '\n' ' '))"
+fi
+# symtypes: those gendwarfksyms wrote for the golden objects, here and in
+# ../shared (beside the repository, as in CI), cut to the exports and types
+# that fit in 200 lines with what they reach; pairs of sides (`==` between
+# them): --stable against not, and one architecture against another; and a
+# consolidated file.
+if [[ " ${targets[*]} " == *" symtypes "* ]]; then
+	shared=../../shared
+	cut_seed() { awk -v q="'" -v max=200 -f seed-symtypes.awk "$1" >"$2"; }
+	for f in "$golden"/*/*/expected/symtypes "$shared"/golden-{ko,kbuild,rust}/*/expected/symtypes; do
+		[ -f "$f" ] || continue
+		v=$(dirname "$(dirname "$f")")
+		cut_seed "$f" "$seeds/symtypes/$(basename "$(dirname "$v")")-$(basename "$v")"
+	done
+	for v in "$golden"/kabi/*/expected; do
+		{ cat "$v/stable/symtypes"; echo ==; cat "$v/symtypes"; } \
+			>"$seeds/symtypes/pair-stable-$(basename "$(dirname "$v")")"
+	done
+	for t in "$golden"/*/; do
+		a=$t/gcc-dwarf5/expected/symtypes b=$t/i686/expected/symtypes
+		[ -f "$a" ] && [ -f "$b" ] || continue
+		{ cat "$a"; echo ==; cat "$b"; } >"$seeds/symtypes/pair-i686-$(basename "$t")"
+	done
+	cat >"$seeds/symtypes/consolidated" <<'EOF'
+/* a.symtypes */
+s#foo structure_type foo { member base_type char byte_size(1) encoding(6) c data_member_location(0) , member pointer_type { s#bar } byte_size(8) next data_member_location(8) } byte_size(16)
+s##bar
+e#'state x' enumeration_type 'state x' { enumerator ST_IDLE = 0 , enumerator ST_MAX = 1 } byte_size(4)
+t#state_t typedef e#'state x' state_t
+foo_get subprogram ( formal_parameter pointer_type { s#foo } byte_size(8) f , formal_parameter t#state_t s ) -> base_type int byte_size(4) encoding(5)
+
+/* b.symtypes */
+s#bar structure_type bar { member base_type long int byte_size(8) encoding(5) n data_member_location(0) } byte_size(8)
+u##baz
+bar_put subprogram ( formal_parameter pointer_type { s#bar } byte_size(8) b , formal_parameter pointer_type { u#baz } byte_size(8) z ) -> base_type void
+foo_set variable s#foo
+EOF
+	echo "== symtypes seeds: $(find "$seeds/symtypes" -type f -size +0 | wc -l)"
 fi
 for t in "${targets[@]}"; do
 	mkdir -p "corpus/$t"

@@ -26,6 +26,8 @@
 
 pub mod analysis;
 pub mod corpus;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod provenance;
 pub mod render;
 pub mod report;

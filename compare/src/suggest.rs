@@ -16,6 +16,7 @@
 use crate::analysis::{Analysis, Change};
 use crate::corpus::Corpus;
 use crate::text::{self, Kind, Token};
+use ksymrules_engine::typemap::Expansion;
 use std::fmt::Write as _;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +99,9 @@ pub struct Suggested {
     /// In [`Analysis::changes`].
     pub change: usize,
     pub rules: Vec<Rule>,
+    /// Strings (the change's own, or a type the new side lacks) that no
+    /// `type_string` can give back (see [`expressible`]): not kept.
+    pub unkept: Vec<String>,
 }
 
 /// A type's name without its prefix and quotes (`s#'a b'` → `a b`).
@@ -122,16 +126,57 @@ pub fn suggest(a: &Analysis, old: &Corpus) -> Vec<Suggested> {
         } else {
             narrowest(c)
         };
+        let mut unkept = Vec::new();
+        if !expressible(&c.old) {
+            let all = rules.len();
+            rules.retain(|r| !matches!(r, Rule::TypeString(..)));
+            if rules.len() < all {
+                unkept.push(c.name.clone());
+            }
+        }
         for m in &c.missing_in_new {
             if named.insert(m.clone()) {
                 if let Some(t) = old.units[c.units.0].types.get(m) {
-                    rules.push(Rule::TypeString(m.clone(), t.text.clone()));
+                    if expressible(t) {
+                        rules.push(Rule::TypeString(m.clone(), t.text.clone()));
+                    } else {
+                        unkept.push(m.clone());
+                    }
                 }
             }
         }
-        out.push(Suggested { change: id, rules });
+        out.push(Suggested {
+            change: id,
+            rules,
+            unkept,
+        });
     }
     out
+}
+
+/// Whether a `type_string` rule can give this string: the rules read the
+/// references of a `type_string` value as gendwarfksyms does (a `s#`, `u#`,
+/// `e#` or `t#` anywhere, even in a word, starts one; a quoted name ends at
+/// the next quote), and they must be exactly the string's own. A symtypes
+/// string (references only at the start of a token, `E#` too) may be read
+/// otherwise, or not at all.
+pub fn expressible(exp: &Expansion) -> bool {
+    use ksymrules_engine::kabi::{split_type_string, TypeStringPiece};
+    let Ok(pieces) = split_type_string(&exp.text) else {
+        return false;
+    };
+    let mut at = 0usize;
+    let mut refs = Vec::new();
+    for p in pieces {
+        match p {
+            TypeStringPiece::Text(t) => at += t.len(),
+            TypeStringPiece::Ref(r) => {
+                refs.push((at as u32, (at + r.len()) as u32));
+                at += r.len();
+            }
+        }
+    }
+    refs == exp.refs
 }
 
 /// The narrowest rules that turn `c.new` into `c.old`.
@@ -174,7 +219,7 @@ fn narrowest(c: &Change) -> Vec<Rule> {
                 Some(it) => {
                     let (ov, nv) = (value(it), value(item));
                     if let (Some(ov), Some(nv)) = (ov, nv) {
-                        if ov != nv {
+                        if ov != nv && is_number(ov) {
                             rules.push(Rule::EnumeratorValue(
                                 name.clone(),
                                 ename.to_string(),
@@ -198,7 +243,7 @@ fn narrowest(c: &Change) -> Vec<Rule> {
     let old_size = size(&o[(old_close + 1).min(o.len())..]);
     let new_size = size(&n[(close + 1).min(n.len())..]);
     if let (Some(os), Some(ns)) = (old_size, new_size) {
-        if os != ns {
+        if os != ns && is_number(os) {
             rules.push(Rule::ByteSize(name.clone(), os.to_string()));
             for t in &mut tail {
                 if *t == format!("byte_size({ns})") {
@@ -222,6 +267,12 @@ fn narrowest(c: &Change) -> Vec<Rule> {
         return fallback();
     }
     rules
+}
+
+/// A value a rule can give: a number as the rules print it (a kABI rule's
+/// value is a 64-bit number, printed in decimal).
+fn is_number(v: &str) -> bool {
+    v.parse::<u64>().is_ok_and(|n| n.to_string() == v)
 }
 
 fn value<'a>(item: &[Token<'a>]) -> Option<&'a str> {
@@ -259,9 +310,21 @@ pub fn render(a: &Analysis, suggested: &[Suggested], summaries: &[String]) -> St
         }
         let shown: Vec<&str> = c.exports.iter().take(8).map(String::as_str).collect();
         let more = c.exports.len().saturating_sub(shown.len());
+        for u in &s.unkept {
+            let _ = writeln!(
+                out,
+                "# Not kept: no type_string gives back the old string of {u}\n\
+                 # (the rules would read its references otherwise)."
+            );
+        }
         let _ = writeln!(
             out,
-            "# Restores: {}{}",
+            "# {}: {}{}",
+            if s.unkept.is_empty() {
+                "Restores"
+            } else {
+                "Would restore"
+            },
             shown.join(", "),
             if more > 0 {
                 format!(" and {more} more")
@@ -288,6 +351,61 @@ pub fn render(a: &Analysis, suggested: &[Suggested], summaries: &[String]) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn change(old: &str, new: &str) -> Change {
+        let p = |s: &str| std::sync::Arc::new(crate::symtypes::parse_string(s).unwrap());
+        Change {
+            name: "s#foo".into(),
+            is_symbol: false,
+            old: p(old),
+            new: p(new),
+            units: (0, 0),
+            hunks: Vec::new(),
+            exports: Vec::new(),
+            missing_in_new: Vec::new(),
+        }
+    }
+
+    fn kinds(old: &str, new: &str) -> Vec<&'static str> {
+        narrowest(&change(old, new))
+            .iter()
+            .map(Rule::kind)
+            .collect()
+    }
+
+    /// A rule's value is a number, printed in decimal: other old values
+    /// (symtypes text is anything) are kept by a type_string.
+    #[test]
+    fn narrow_rules_give_numbers_only() {
+        let s = |size: &str| format!("structure_type foo {{ }} byte_size({size})");
+        assert_eq!(kinds(&s("8"), &s("4")), ["byte_size"]);
+        for odd in ["08", "8x", "-8", "T\0\08", "18446744073709551616"] {
+            assert_eq!(kinds(&s(odd), &s("4")), ["type_string"], "{odd}");
+        }
+        let e = |v: &str| {
+            format!(
+                "enumeration_type foo {{ enumerator A = 0 , enumerator MAX = {v} }} byte_size(4)"
+            )
+        };
+        assert_eq!(kinds(&e("1"), &e("2")), ["enumerator_value"]);
+        assert_eq!(kinds(&e("x1"), &e("2")), ["type_string"]);
+    }
+
+    /// A string is given back by a type_string only when the rules read
+    /// its references as the symtypes reader did.
+    #[test]
+    fn type_strings_must_split_alike() {
+        let ok = |s: &str| expressible(&crate::symtypes::parse_string(s).unwrap());
+        assert!(ok(
+            "structure_type foo { member s#bar b , member s#'a b' c }"
+        ));
+        assert!(ok("base_type int byte_size(4)"));
+        // A reference in a word; an unterminated one; E#; a quote inside.
+        assert!(!ok("member xs#bar b"));
+        assert!(!ok("member bytee#'x y"));
+        assert!(!ok("enumerator E#FOO"));
+        assert!(!ok("member s#'a'b c' d"));
+    }
 
     #[test]
     fn targets_and_strings_are_quoted() {

@@ -206,9 +206,14 @@ fn reference_end(s: &str, at: usize) -> Result<usize, String> {
             }
             i += 1;
         }
+        // Its first 40 bytes or so, cut between characters.
+        let mut cut = s.len().min(at + 40);
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
         return Err(format!(
             "an unterminated quoted reference `{}`",
-            &s[at..s.len().min(at + 40)]
+            &s[at..cut]
         ));
     }
     let end = s[start..].find(' ').map_or(s.len(), |e| start + e);

@@ -100,6 +100,11 @@ fn malformed_input_is_an_error_with_its_line() {
             "line 1: bar: an unterminated quoted reference",
         ),
         (
+            // Cut to 40 bytes in the message, between characters.
+            "bar variable s#'ééééééééééééééééééééééééééééééé\n",
+            "line 1: bar: an unterminated quoted reference `s#'éééééééééééééééééé`",
+        ),
+        (
             "s#'' structure_type x\n",
             "line 1: an empty quoted type name",
         ),
