@@ -57,19 +57,7 @@ impl Rule {
 
 /// A string literal of the rules language.
 fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    ksymrules_grammar::print::quote(s)
 }
 
 /// A target that means exactly this name (targets with `*`, `?`, `[`, are
