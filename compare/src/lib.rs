@@ -193,17 +193,3 @@ pub fn check_suggestion(
         });
     }
 }
-
-/// The side read again with the same versioning, for checks.
-pub fn versioning<'r>(
-    rules: &'r ksymrules_grammar::Rules,
-    stable: bool,
-    symbols: Option<&'r [String]>,
-) -> Versioning<'r> {
-    Versioning {
-        rules,
-        stable,
-        symbols,
-        quirks: false,
-    }
-}

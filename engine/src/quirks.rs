@@ -318,17 +318,17 @@ pub(crate) fn find(
     }
 
     // Exports at one address whose own DIEs differ in type.
-    let mut groups: BTreeMap<Vec<usize>, ()> = BTreeMap::new();
+    let mut groups: std::collections::BTreeSet<Vec<usize>> = Default::default();
     for (i, s) in syms.list.iter().enumerate() {
         if s.state == SymState::Processed && s.die.is_some_and(|(o, _)| o == object) {
             let mut g = syms.group(i);
             if g.len() > 1 {
                 g.sort_unstable();
-                groups.insert(g, ());
+                groups.insert(g);
             }
         }
     }
-    for g in groups.keys() {
+    for g in &groups {
         let own: Vec<(&str, &Candidate)> = g
             .iter()
             .filter_map(|&i| {

@@ -430,8 +430,12 @@ fn compare(c: &ksymrules::cli::Compare) -> Result<u8, Failure> {
         .iter()
         .any(|i| matches!(i, cmp::Input::Objects(_)));
     let rules = load_files(c.rules.as_deref(), &c.kabi)?.specialize(c.stable);
-    let mut v = cmp::versioning(&rules, c.stable, symbols.as_deref());
-    v.quirks = c.report_quirks;
+    let v = cmp::corpus::Versioning {
+        rules: &rules,
+        stable: c.stable,
+        symbols: symbols.as_deref(),
+        quirks: c.report_quirks,
+    };
     let (old, new) = rayon::join(|| cmp::read(&old_input, &v), || cmp::read(&new_input, &v));
     let (old, new) = (
         old.map_err(|e| e.to_string())?,
@@ -449,7 +453,12 @@ fn compare(c: &ksymrules::cli::Compare) -> Result<u8, Failure> {
             let mut kabi = c.kabi.clone();
             kabi.push(path.clone());
             let checked_rules = load_files(c.rules.as_deref(), &kabi)?.specialize(true);
-            let again = cmp::versioning(&checked_rules, true, symbols.as_deref());
+            let again = cmp::corpus::Versioning {
+                rules: &checked_rules,
+                stable: true,
+                symbols: symbols.as_deref(),
+                quirks: false,
+            };
             let checked = cmp::corpus::from_objects(&again, paths).map_err(|e| e.to_string())?;
             cmp::check_suggestion(&mut sg, &report, &old, &checked);
         }
