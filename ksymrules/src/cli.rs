@@ -5,7 +5,11 @@
 //! ```
 
 use clap::Parser;
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+#[cfg(test)]
+mod tests;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -88,6 +92,89 @@ pub struct Cli {
     #[arg(value_name = "OBJECT", required_unless_present = "print_rules")]
     pub objects: Vec<PathBuf>,
 }
+
+impl Cli {
+    /// The process's command line, parsed.
+    ///
+    /// kbuild runs ksymrules once per object, so its own command lines
+    /// (objects, `--stable`, `--symtypes FILE`) are recognised without
+    /// clap: building clap's parser costs more than a small object's
+    /// DWARF. Every other command line goes to clap, which also reports
+    /// the errors.
+    pub fn from_env() -> Result<Cli, clap::Error> {
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let env_set = |var: &str| std::env::var_os(var).is_some();
+        match Cli::kbuild_form(&args, env_set) {
+            Some(cli) => Ok(cli),
+            None => Cli::try_parse_from(args),
+        }
+    }
+
+    /// `args` (the program's name first) when it is kbuild's form exactly
+    /// as clap would read it: objects, none of them empty, starting with
+    /// `-` or named as a subcommand; at most one `--stable` (or `-s`); at
+    /// most one `--symtypes FILE` (or `-T FILE`, FILE neither empty nor
+    /// starting with `-`); and no environment variable that clap would
+    /// read (`env_set` says which are set). `None` for anything else,
+    /// valid or not.
+    pub fn kbuild_form(args: &[OsString], env_set: impl Fn(&str) -> bool) -> Option<Cli> {
+        if ENV_VARS.iter().any(|v| env_set(v)) {
+            return None;
+        }
+        let mut stable = false;
+        let mut symtypes = None;
+        let mut objects = Vec::new();
+        let mut args = args.iter().skip(1);
+        while let Some(arg) = args.next() {
+            let bytes = arg.as_encoded_bytes();
+            match bytes {
+                b"-s" | b"--stable" if !stable => stable = true,
+                b"-T" | b"--symtypes" if symtypes.is_none() => {
+                    let file = args.next()?;
+                    if file.is_empty() || file.as_encoded_bytes().starts_with(b"-") {
+                        return None;
+                    }
+                    symtypes = Some(PathBuf::from(file));
+                }
+                _ if bytes.is_empty()
+                    || bytes.starts_with(b"-")
+                    || SUBCOMMANDS.iter().any(|c| c.as_bytes() == bytes) =>
+                {
+                    return None
+                }
+                _ => objects.push(PathBuf::from(arg)),
+            }
+        }
+        if objects.is_empty() {
+            return None;
+        }
+        Some(Cli {
+            command: None,
+            debug: false,
+            dump_dies: false,
+            dump_die_map: false,
+            dump_types: false,
+            dump_versions: false,
+            stable,
+            symtypes,
+            rules: None,
+            kabi: Vec::new(),
+            print_rules: false,
+            explain: None,
+            report_quirks: false,
+            walk_in_order: false,
+            objects,
+        })
+    }
+}
+
+/// The environment variables the command line reads (`Cli::kbuild_form`
+/// leaves them to clap).
+pub const ENV_VARS: [&str; 2] = ["KSYMRULES_KABI", "KSYMRULES_RULES"];
+
+/// The subcommands' names, aliases included (an object of one of these
+/// names is left to clap, which takes it for the subcommand).
+pub const SUBCOMMANDS: [&str; 3] = ["check-rules", "compare", "help"];
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {

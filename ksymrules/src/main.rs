@@ -6,7 +6,6 @@
 //! stdout gets `#SYMVER <name> 0x<crc>` per listed symbol, in the order of
 //! the list; warnings, errors and dumps go to stderr.
 
-use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ksymrules::cli::Cli;
 use ksymrules::default_rules;
@@ -24,7 +23,7 @@ use std::sync::{Arc, Mutex};
 const SMALL_INPUT: u64 = 1 << 20;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::from_env() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
