@@ -7,7 +7,9 @@
 # program that only maps the object and reads its symbol table and unit
 # headers (engine/examples/small_floor.rs), and their sums. With
 # KSYMRULES_ORACLE=/path/to/gendwarfksyms (tests/oracle/build.sh builds
-# one), gendwarfksyms is run alternately with them and compared.
+# one), gendwarfksyms is run alternately with them and compared. ksymrules
+# and the floors are built static (scripts/build-static.sh), as kbuild
+# should run ksymrules; gendwarfksyms is as its build made it.
 #
 # Big inputs: wall time, CPU time and peak RSS per input, a bare gimli pass
 # over the same file (the floor), and seconds per MB of .debug_info and per
@@ -49,16 +51,16 @@ release=${KSYMRULES_BENCH_RELEASE:-6.1.0-56}
 cache=${KSYMRULES_BENCH_CACHE:-$HOME/.cache/ksymrules-bench}
 shared=${KSYMRULES_SHARED:-../shared}
 
-# (`--example` alone would build the examples only, not the tool.)
-cargo build --release -q -p ksymrules
-cargo build --release -q -p ksymrules-engine --example bare_pass --example small_floor
-bin=target/release/ksymrules
-bare=target/release/examples/bare_pass
+# The tool as kbuild should run it, static (scripts/build-static.sh), and
+# the floors built the same way, so that they pay the same start-up.
+bin=$(scripts/build-static.sh -p ksymrules-engine --example bare_pass --example small_floor | tail -n 1)
+examples=$(dirname "$bin")/examples
+bare=$examples/bare_pass
 
 echo "== kbuild workload: one process per object (bench/small.py)"
 oracle=()
 [ -n "${KSYMRULES_ORACLE:-}" ] && oracle=(--oracle "$KSYMRULES_ORACLE")
-python3 bench/small.py --runs "${SMALL_RUNS:-5}" "${oracle[@]}" "$bin" target/release/examples/small_floor \
+python3 bench/small.py --runs "${SMALL_RUNS:-5}" "${oracle[@]}" "$bin" "$examples/small_floor" \
 	"$shared"/golden-kbuild/*/ corpus/golden/*/*/
 echo
 echo "== big inputs"

@@ -104,6 +104,12 @@ def main():
             else ")"
         )
     )
+    if oracle:
+        g, f = total["gendwarfksyms"], total["floor"]
+        print(
+            f"(gendwarfksyms / ksymrules, sum of wall: {g[0] / total['ksymrules'][0]:.2f}x;"
+            f" gendwarfksyms / floor, the most any tool could reach: {g[0] / f[0]:.2f}x)"
+        )
 
 
 if __name__ == "__main__":
