@@ -168,11 +168,13 @@ fn version(cli: Cli) -> Result<(), Failure> {
     };
     let stderr = std::io::stderr();
     let mut diag = stderr.lock();
-    let outcome = ksymrules_engine::run_objects(&rules, &opts, &mut syms, &objects, &mut diag)
-        .map_err(|e| e.to_string())?;
-    // The process ends here: what is left need not be freed piece by piece.
+    let outcome = ksymrules_engine::run_objects(&rules, &opts, &mut syms, &objects, &mut diag);
+    // The process ends here, whatever the outcome: what is left need not
+    // be freed piece by piece (on a small object, freeing the rules costs
+    // about as much as building them).
     std::mem::forget(rules);
     std::mem::forget(objects);
+    let outcome = outcome.map_err(|e| e.to_string())?;
 
     if let Some(path) = &cli.symtypes {
         write_atomically(path, outcome.symtypes.concat().as_bytes())?;
