@@ -456,12 +456,61 @@ pub struct TypeMap<'r> {
     error: Option<Error>,
 }
 
+/// What `TypeMap::add` does with a string.
+enum Judged {
+    /// The first for its name.
+    New,
+    /// Longer than the one kept: replaces it.
+    Longer,
+    /// As long as the one kept, and different: a tie (the first is kept).
+    Tie,
+    /// Nothing: shorter, the same, or a tie already noted.
+    Kept,
+}
+
 /// What a unit's die map gives the type map: its named strings in the
 /// order their entries were made, and its symbols' strings.
 pub struct UnitStrings {
-    types: Vec<(String, Expansion)>,
+    /// Every type's name and string, one after the other (one buffer for
+    /// the unit rather than a few allocations per type: most of these
+    /// strings are already in the type map and are only compared).
+    text: String,
+    /// Every type's references, as byte ranges of its string.
+    refs: Vec<(u32, u32)>,
+    types: Vec<TypeStrings>,
     symbols: Vec<(DieId, Expansion)>,
 }
+
+/// Where one type's name, string and references are in a `UnitStrings`:
+/// ranges of its `text` (the first two) and of its `refs`.
+struct TypeStrings {
+    name: (usize, usize),
+    string: (usize, usize),
+    refs: (usize, usize),
+}
+
+impl UnitStrings {
+    /// Appends a type's name and string.
+    fn push(&mut self, name: &NameParts<'_>, exp: &Expansion) {
+        let start = self.text.len();
+        for p in name {
+            self.text.push_str(p);
+        }
+        let middle = self.text.len();
+        self.text.push_str(&exp.text);
+        let refs = self.refs.len();
+        self.refs.extend_from_slice(&exp.refs);
+        self.types.push(TypeStrings {
+            name: (start, middle),
+            string: (middle, self.text.len()),
+            refs: (refs, self.refs.len()),
+        });
+    }
+}
+
+/// A reference name in pieces: prefix, quote, name, quote (see
+/// `reference_name_parts`).
+type NameParts<'d> = [&'d str; 4];
 
 /// The lengths of the strings `Strings::expand` builds, per entry of a die
 /// map, worked out without building them: an entry's own text, a space
@@ -501,12 +550,12 @@ fn add_len(a: u64, b: u64) -> u64 {
 /// The length check of the strings of one die map (see `CHECK_AT`): the
 /// named entries to build, and the result, once it is known.
 struct LengthCheck<'d> {
-    named: &'d [(EntryId, String)],
+    named: &'d [(EntryId, NameParts<'d>)],
     result: OnceLock<Result<(), Error>>,
 }
 
 impl<'d> LengthCheck<'d> {
-    fn new(named: &'d [(EntryId, String)]) -> Self {
+    fn new(named: &'d [(EntryId, NameParts<'d>)]) -> Self {
         LengthCheck {
             named,
             result: OnceLock::new(),
@@ -543,11 +592,6 @@ impl<'r> Strings<'r> {
         'r: 'd,
     {
         reference_name_parts(self.rules, dies, id)
-    }
-
-    /// The reference name of an entry, if it is a named type.
-    fn type_name(&self, dies: &DieMap, id: EntryId) -> Option<String> {
-        self.type_name_parts(dies, id).map(|p| p.concat())
     }
 
     /// The length of the string `expand` builds for `root`: `None` when
@@ -647,11 +691,18 @@ impl<'r> Strings<'r> {
     /// Checks the length of every string of a die map that is to be
     /// built (named types without a kABI replacement, then symbols): the
     /// first beyond `MAX_STRING` is an error.
-    fn check_lengths(&self, dies: &DieMap, named: &[(EntryId, String)]) -> Result<(), Error> {
+    fn check_lengths(
+        &self,
+        dies: &DieMap,
+        named: &[(EntryId, NameParts<'_>)],
+    ) -> Result<(), Error> {
         let mut lens = Lengths::new(dies);
         for (id, name) in named {
-            if self.replace.and_then(|k| k.type_string(name)).is_none() {
-                self.check_length(dies, &mut lens, *id, &|| name.clone())?;
+            let replaced = self
+                .replace
+                .is_some_and(|k| k.type_string(&name.concat()).is_some());
+            if !replaced {
+                self.check_length(dies, &mut lens, *id, &|| name.concat())?;
             }
         }
         for (_, id) in dies.symbol_entries() {
@@ -740,14 +791,28 @@ impl<'r> Strings<'r> {
     fn expand_named(
         &self,
         dies: &DieMap,
-        name: &str,
+        name: &NameParts<'_>,
         id: EntryId,
         check: &LengthCheck<'_>,
     ) -> Result<Expansion, Error> {
-        if let Some(exp) = self.replacement(name)? {
-            return Ok(exp);
+        self.with_named(dies, name, id, check, Expansion::clone)
+    }
+
+    /// Gives `f` the string of a named entry (or symbol), built in a buffer
+    /// kept per thread: a kABI replacement, or the entry's own.
+    fn with_named<T>(
+        &self,
+        dies: &DieMap,
+        name: &NameParts<'_>,
+        id: EntryId,
+        check: &LengthCheck<'_>,
+        f: impl FnOnce(&Expansion) -> T,
+    ) -> Result<T, Error> {
+        if self.replace.is_some() {
+            if let Some(exp) = self.replacement(&name.concat())? {
+                return Ok(f(&exp));
+            }
         }
-        // Built in a buffer kept per thread, then copied once at its size.
         thread_local! {
             static SCRATCH: std::cell::RefCell<Expansion> = std::cell::RefCell::default();
         }
@@ -756,20 +821,20 @@ impl<'r> Strings<'r> {
             scratch.text.clear();
             scratch.refs.clear();
             let built = self.expand(dies, id, &mut scratch, 0, check);
-            let exp = Expansion {
-                text: scratch.text.as_str().to_owned(),
-                refs: scratch.refs.as_slice().to_vec(),
-            };
+            let out = built.map(|()| f(&scratch));
             if scratch.text.capacity() > MAX_SCRATCH {
                 *scratch = Expansion::default();
             }
-            built.map(|()| exp)
+            out
         })
     }
 
     /// The named entries of a die map to put in the type map, in the order
     /// they were made, with their names.
-    fn named_entries(&self, dies: &DieMap) -> Vec<(EntryId, String)> {
+    fn named_entries<'d>(&self, dies: &'d DieMap) -> Vec<(EntryId, NameParts<'d>)>
+    where
+        'r: 'd,
+    {
         let mut mapped = vec![false; dies.entries.len()];
         let mut todo = Vec::new();
         for start in 0..dies.entries.len() {
@@ -789,7 +854,7 @@ impl<'r> Strings<'r> {
                     id = c;
                 }
             }
-            if let Some(name) = self.type_name(dies, id) {
+            if let Some(name) = self.type_name_parts(dies, id) {
                 todo.push((id, name));
             }
         }
@@ -815,14 +880,17 @@ impl<'r> Strings<'r> {
     fn unit_strings(&self, dies: &DieMap) -> Result<UnitStrings, Error> {
         let named = self.named_entries(dies);
         let check = LengthCheck::new(&named);
-        let exps = named
-            .iter()
-            .map(|(id, name)| self.expand_named(dies, name, *id, &check))
-            .collect::<Result<Vec<_>, _>>()?;
-        let symbols = self.symbol_strings(dies, &check)?;
-        drop(check);
-        let types = named.into_iter().map(|(_, name)| name).zip(exps).collect();
-        Ok(UnitStrings { types, symbols })
+        let mut out = UnitStrings {
+            text: String::new(),
+            refs: Vec::new(),
+            types: Vec::with_capacity(named.len()),
+            symbols: Vec::new(),
+        };
+        for (id, name) in &named {
+            self.with_named(dies, name, *id, &check, |exp| out.push(name, exp))?;
+        }
+        out.symbols = self.symbol_strings(dies, &check)?;
+        Ok(out)
     }
 }
 
@@ -855,23 +923,44 @@ impl<'r> TypeMap<'r> {
 
     /// Keeps the longest string seen for `name`.
     fn add(&mut self, name: String, exp: Expansion) {
-        match self.map.get_mut(&name) {
-            None => {
+        let judged = self.judge(&name, &exp.text, &exp.refs);
+        self.keep_string(&name, judged, || exp);
+    }
+
+    /// What `add` does with a string, given by its text and references.
+    fn judge(&self, name: &str, text: &str, refs: &[(u32, u32)]) -> Judged {
+        match self.map.get(name) {
+            None => Judged::New,
+            Some(old) if text.len() > old.len() => Judged::Longer,
+            Some(old)
+                if text.len() == old.len()
+                    && (text != old.text || refs != old.refs)
+                    && !self.ties.iter().any(|t| t == name) =>
+            {
+                Judged::Tie
+            }
+            Some(_) => Judged::Kept,
+        }
+    }
+
+    /// Does what `judge` said (`make` builds the string, only when it is
+    /// kept).
+    fn keep_string(&mut self, name: &str, judged: Judged, make: impl FnOnce() -> Expansion) {
+        match judged {
+            Judged::New | Judged::Longer => {
+                let exp = make();
                 if let Some(d) = &mut self.dump {
                     d.push_str(&format!("{name} {}\n", exp.text));
                 }
-                self.map.insert(name, Arc::new(exp));
-            }
-            Some(old) => {
-                if exp.len() > old.len() {
-                    if let Some(d) = &mut self.dump {
-                        d.push_str(&format!("{name} {}\n", exp.text));
+                match self.map.get_mut(name) {
+                    Some(old) => *old = Arc::new(exp),
+                    None => {
+                        self.map.insert(name.to_string(), Arc::new(exp));
                     }
-                    *old = Arc::new(exp);
-                } else if exp.len() == old.len() && exp != **old && !self.ties.contains(&name) {
-                    self.ties.push(name);
                 }
             }
+            Judged::Tie => self.ties.push(name.to_string()),
+            Judged::Kept => {}
         }
     }
 
@@ -892,7 +981,7 @@ impl<'r> TypeMap<'r> {
                 .map(|(id, name)| this.expand_named(dies, name, *id, check))
                 .collect();
             for ((_, name), exp) in chunk.iter().zip(strings) {
-                self.add(name.clone(), exp?);
+                self.add(name.concat(), exp?);
             }
         }
         let symbols = self.strings.symbol_strings(dies, &check)?;
@@ -1072,8 +1161,15 @@ impl<'r> Consumer for TypeMap<'r> {
         }
         match digest {
             Ok(strings) => {
-                for (name, exp) in strings.types {
-                    self.add(name, exp);
+                for t in &strings.types {
+                    let name = &strings.text[t.name.0..t.name.1];
+                    let text = &strings.text[t.string.0..t.string.1];
+                    let refs = &strings.refs[t.refs.0..t.refs.1];
+                    let judged = self.judge(name, text, refs);
+                    self.keep_string(name, judged, || Expansion {
+                        text: text.to_string(),
+                        refs: refs.to_vec(),
+                    });
                 }
                 self.symbols.extend(strings.symbols);
             }
@@ -1252,14 +1348,14 @@ mod tests {
         }
         let dies = &b.map;
         let top = dies.resolve(dies.slot_of(159).unwrap()).unwrap();
-        let named = [(top, "t#top".to_string())];
+        let named = [(top, ["t#top", "", "", ""])];
         let e = strings.check_lengths(dies, &named).unwrap_err();
         assert!(e.message.contains("grows beyond 64 MiB"), "{e}");
         assert!(e.message.contains("t#top (DIE 0x9f)"), "{e}");
         // Building it stops as soon as it passes CHECK_AT.
         let check = LengthCheck::new(&named);
         let e = strings
-            .expand_named(dies, "t#top", top, &check)
+            .expand_named(dies, &["t#top", "", "", ""], top, &check)
             .unwrap_err();
         assert!(
             e.message.contains("would be 1729382256910270464 bytes"),
@@ -1268,7 +1364,12 @@ mod tests {
         // A string below the limit is built, whatever the others are.
         let small = dies.resolve(dies.slot_of(110).unwrap()).unwrap();
         let exp = strings
-            .expand_named(dies, "t#small", small, &LengthCheck::new(&[]))
+            .expand_named(
+                dies,
+                &["t#small", "", "", ""],
+                small,
+                &LengthCheck::new(&[]),
+            )
             .unwrap();
         assert_eq!(exp.len(), 3 << 10);
     }
