@@ -1013,6 +1013,46 @@ pub struct Walker<'a, 'r> {
     kids: Vec<(DieId, gimli::DwTag)>,
     /// Entries to read DIEs into, kept for their memory.
     entries: Vec<Entry<'a>>,
+    /// Per tag: the rule that describes it, and whether it is expanded once
+    /// (looked up at every DIE).
+    tags: TagRules<'r>,
+}
+
+/// The rules of each tag, by number for the standard ones.
+struct TagRules<'r> {
+    rules: &'r Rules,
+    /// Indexed by tag, below `STANDARD_TAGS`.
+    standard: Vec<(Option<&'r Template>, bool)>,
+}
+
+const STANDARD_TAGS: u16 = 0x100;
+
+impl<'r> TagRules<'r> {
+    fn new(rules: &'r Rules) -> Self {
+        let standard = (0..STANDARD_TAGS)
+            .map(|t| {
+                let tag = DwTag(t);
+                (rules.types.get(&tag), rules.is_expanded_once(tag))
+            })
+            .collect();
+        TagRules { rules, standard }
+    }
+
+    #[inline]
+    fn template(&self, tag: DwTag) -> Option<&'r Template> {
+        match self.standard.get(usize::from(tag.0)) {
+            Some(&(t, _)) => t,
+            None => self.rules.types.get(&tag),
+        }
+    }
+
+    #[inline]
+    fn is_expanded_once(&self, tag: DwTag) -> bool {
+        match self.standard.get(usize::from(tag.0)) {
+            Some(&(_, once)) => once,
+            None => self.rules.is_expanded_once(tag),
+        }
+    }
 }
 
 impl<'a, 'r> Walker<'a, 'r> {
@@ -1066,6 +1106,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             epoch: 0,
             kids: Vec::new(),
             entries: Vec::new(),
+            tags: TagRules::new(cfg.rules),
         }
     }
 
@@ -1194,7 +1235,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         let tag = self.map.slot_tag(slot).unwrap_or(gimli::DW_TAG_null);
         let saved_expand = walk.expand;
         let mut want = State::Complete;
-        if self.rules.is_expanded_once(tag) {
+        if self.tags.is_expanded_once(tag) {
             if self.marks.len() <= slot as usize {
                 self.marks.resize(self.map.slot_count(), 0);
             }
@@ -1213,8 +1254,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 self.replay(walk, id)?;
             }
         } else {
-            let rules = self.rules;
-            let Some(template) = rules.types.get(&tag) else {
+            let Some(template) = self.tags.template(tag) else {
                 return Err(Error::new(format!(
                     "unexpected type {} at DIE {die:#x}: no rule describes it",
                     tag_name(tag)
@@ -1388,7 +1428,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             let once = self
                 .map
                 .slot_tag(slot)
-                .is_some_and(|t| self.rules.is_expanded_once(t));
+                .is_some_and(|t| self.tags.is_expanded_once(t));
             let complete = self.map.get_slot(slot, State::Complete);
             let unexpanded = once
                 .then(|| self.map.get_slot(slot, State::Unexpanded))
@@ -1432,7 +1472,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             stack.push((e, i + 1));
             let &Frag::Die(slot) = f else { continue };
             let tag = self.map.slot_tag(slot)?;
-            if self.rules.is_expanded_once(tag) {
+            if self.tags.is_expanded_once(tag) {
                 out.push(self.map.die_of(slot));
                 if out.len() > MAX_VISITS {
                     return None;
@@ -1461,8 +1501,19 @@ impl<'a, 'r> Walker<'a, 'r> {
         }
         let keys: HashSet<(DieId, State)> =
             self.reentered.iter().map(|&(d, st, _)| (d, st)).collect();
+        // The slots of those DIEs, so that most entries are passed over
+        // without hashing.
+        let mut re_slots = vec![false; self.map.slot_count()];
+        for &(d, _, _) in &self.reentered {
+            if let Some(slot) = self.map.slot_of(d) {
+                re_slots[slot as usize] = true;
+            }
+        }
         let mut by_key: HashMap<(DieId, State), Vec<EntryId>> = HashMap::default();
         for (id, e) in self.map.entries.iter().enumerate() {
+            if !re_slots[e.slot as usize] {
+                continue;
+            }
             let die = self.map.die(id as EntryId);
             if keys.contains(&(die, e.state)) {
                 by_key
