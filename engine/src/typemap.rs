@@ -441,6 +441,24 @@ pub struct Strings<'r> {
     rules: &'r Rules,
     /// kABI rules whose `type_string`s replace strings, when they apply.
     replace: Option<&'r Kabi>,
+    /// The tags below 64 that have a reference prefix, as bits: most DIEs
+    /// a string refers to are of other tags, and are told at once.
+    reference_tags: u64,
+}
+
+impl<'r> Strings<'r> {
+    fn new(rules: &'r Rules, replace: Option<&'r Kabi>) -> Self {
+        let reference_tags = rules
+            .references
+            .keys()
+            .filter(|t| t.0 < 64)
+            .fold(0, |bits, t| bits | 1 << t.0);
+        Strings {
+            rules,
+            replace,
+            reference_tags,
+        }
+    }
 }
 
 pub struct TypeMap<'r> {
@@ -591,6 +609,10 @@ impl<'r> Strings<'r> {
     where
         'r: 'd,
     {
+        let tag = dies.entry_tag(id);
+        if tag.0 < 64 && self.reference_tags & 1 << tag.0 == 0 {
+            return None;
+        }
         reference_name_parts(self.rules, dies, id)
     }
 
@@ -897,7 +919,7 @@ impl<'r> Strings<'r> {
 impl<'r> TypeMap<'r> {
     pub fn new(rules: &'r Rules, replace: Option<&'r Kabi>, dump: bool) -> Self {
         TypeMap {
-            strings: Strings { rules, replace },
+            strings: Strings::new(rules, replace),
             map: FxHashMap::default(),
             ties: Vec::new(),
             symbols: FxHashMap::default(),
@@ -1246,10 +1268,7 @@ mod tests {
     #[test]
     fn lengths_are_those_of_the_strings_built() {
         let rules = ksymrules_grammar::default_rules();
-        let strings = Strings {
-            rules: &rules,
-            replace: None,
-        };
+        let strings = Strings::new(&rules, None);
         let mut b = Builder::new();
         // Leaves first, as the walk completes them.
         b.entry(1, dw::DW_TAG_base_type, None, &[F::T("base_type int")]);
@@ -1309,10 +1328,7 @@ mod tests {
     #[test]
     fn cycles_and_missing_strings_have_no_length() {
         let rules = ksymrules_grammar::default_rules();
-        let strings = Strings {
-            rules: &rules,
-            replace: None,
-        };
+        let strings = Strings::new(&rules, None);
         let mut b = Builder::new();
         // 2 refers to 3, which is never given a string; 4 and 5 refer to
         // each other (unnamed, so each inlines the other).
@@ -1331,10 +1347,7 @@ mod tests {
     #[test]
     fn doubling_strings_are_refused_before_they_are_built() {
         let rules = ksymrules_grammar::default_rules();
-        let strings = Strings {
-            rules: &rules,
-            replace: None,
-        };
+        let strings = Strings::new(&rules, None);
         // 59 levels, each taking the previous one twice: 3 * 2^59 bytes.
         let mut b = Builder::new();
         b.entry(100, dw::DW_TAG_base_type, None, &[F::T("int")]);
