@@ -255,6 +255,62 @@ impl<'a> Dwarf<'a> {
         Ok(ui)
     }
 
+    /// `read_entry`, keeping only the attributes of `wanted` for the DIE's
+    /// tag (all of them for a tag it does not list): the others read as
+    /// absent. Only attributes of fixed-size forms are left out, skipped
+    /// as gimli skips them; on any error the DIE is read whole, so that
+    /// what fails, and how, is the same.
+    pub fn read_entry_only(
+        &self,
+        hint: usize,
+        die: DieId,
+        entry: &mut Entry<'a>,
+        wanted: &TagAttrs,
+    ) -> Result<usize, Error> {
+        match self.read_wanted(hint, die, entry, wanted) {
+            Some(ui) => Ok(ui),
+            None => self.read_entry(hint, die, entry),
+        }
+    }
+
+    fn read_wanted(
+        &self,
+        hint: usize,
+        die: DieId,
+        entry: &mut Entry<'a>,
+        wanted: &TagAttrs,
+    ) -> Option<usize> {
+        let ui = self.unit_index_near(hint, die).ok()?;
+        let u = &self.units[ui];
+        let off = UnitOffset((die - u.start) as usize);
+        let mut raw = u.unit.entries_raw(Some(off)).ok()?;
+        let abbrev = raw.read_abbreviation().ok()??;
+        entry.depth = 0;
+        entry.offset = off;
+        entry.tag = abbrev.tag();
+        entry.has_children = abbrev.has_children();
+        entry.attrs.clear();
+        let specs = abbrev.attributes();
+        let Some(set) = wanted.get(abbrev.tag()) else {
+            raw.read_attributes(specs, &mut entry.attrs).ok()?;
+            return Some(ui);
+        };
+        let skipped =
+            |s: &gimli::AttributeSpecification| !set.contains(s.name()) && fixed_size(s.form());
+        let mut i = 0;
+        while i < specs.len() {
+            if skipped(&specs[i]) {
+                let run = specs[i..].iter().take_while(|s| skipped(s)).count();
+                raw.skip_attributes(&specs[i..i + run]).ok()?;
+                i += run;
+            } else {
+                entry.attrs.push(raw.read_attribute_inline(specs[i]).ok()?);
+                i += 1;
+            }
+        }
+        Some(ui)
+    }
+
     /// The unit's root DIE.
     pub fn unit_root(&self, ui: usize) -> DieId {
         let u = &self.units[ui];
@@ -499,4 +555,83 @@ impl<'a> Dwarf<'a> {
             gimli::UnitType::Skeleton(_) | gimli::UnitType::SplitCompilation(_)
         ) || u.unit.dwo_id.is_some()
     }
+}
+
+/// Attributes of a DIE, by number: the standard ones (below 256) in a
+/// bitmap; any other always counts as included.
+#[derive(Clone, Debug, Default)]
+pub struct AttrSet {
+    bits: [u64; 4],
+}
+
+impl AttrSet {
+    pub fn new(attrs: impl IntoIterator<Item = DwAt>) -> Self {
+        let mut set = AttrSet::default();
+        for at in attrs {
+            if at.0 < 256 {
+                set.bits[usize::from(at.0 >> 6)] |= 1 << (at.0 & 63);
+            }
+        }
+        set
+    }
+
+    #[inline]
+    pub fn contains(&self, at: DwAt) -> bool {
+        at.0 >= 256 || self.bits[usize::from(at.0 >> 6)] & (1 << (at.0 & 63)) != 0
+    }
+}
+
+/// Per tag, the attributes to read of its DIEs (`Dwarf::read_entry_only`);
+/// tags without a set are read whole.
+#[derive(Clone, Debug, Default)]
+pub struct TagAttrs {
+    /// Indexed by tag number, for the standard tags.
+    sets: Vec<Option<AttrSet>>,
+}
+
+impl TagAttrs {
+    pub fn new(sets: impl IntoIterator<Item = (DwTag, AttrSet)>) -> Self {
+        let mut out = TagAttrs::default();
+        for (tag, set) in sets {
+            let i = usize::from(tag.0);
+            if i < 256 {
+                if out.sets.len() <= i {
+                    out.sets.resize(i + 1, None);
+                }
+                out.sets[i] = Some(set);
+            }
+        }
+        out
+    }
+
+    #[inline]
+    fn get(&self, tag: DwTag) -> Option<&AttrSet> {
+        self.sets.get(usize::from(tag.0))?.as_ref()
+    }
+}
+
+/// Whether attributes of this form are skipped exactly as they are read:
+/// a fixed size, nothing to check (not `DW_FORM_addr`, whose size gimli
+/// checks when it reads one).
+fn fixed_size(form: gimli::DwForm) -> bool {
+    matches!(
+        form,
+        gimli::DW_FORM_data1
+            | gimli::DW_FORM_data2
+            | gimli::DW_FORM_data4
+            | gimli::DW_FORM_data8
+            | gimli::DW_FORM_flag
+            | gimli::DW_FORM_flag_present
+            | gimli::DW_FORM_implicit_const
+            | gimli::DW_FORM_ref1
+            | gimli::DW_FORM_ref2
+            | gimli::DW_FORM_ref4
+            | gimli::DW_FORM_ref8
+            | gimli::DW_FORM_sec_offset
+            | gimli::DW_FORM_strp
+            | gimli::DW_FORM_line_strp
+            | gimli::DW_FORM_strx1
+            | gimli::DW_FORM_strx2
+            | gimli::DW_FORM_strx4
+    )
 }

@@ -8,7 +8,7 @@
 //! say is entirely up to the rules.
 
 use crate::diemap::{DieMap, EntryId, Frag, State, Stats};
-use crate::dwarf::{DieId, Dwarf, Entry};
+use crate::dwarf::{AttrSet, DieId, Dwarf, Entry, TagAttrs};
 use crate::stable::{union_status, Kabi, UnionStatus};
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
@@ -189,7 +189,7 @@ impl Dumper {
 }
 
 /// One symbol's walk state.
-struct Walk {
+struct Walk<'r> {
     /// This symbol's number: a DIE's mark (in `Walker::marks`) equal to it
     /// means the DIE was already expanded for this symbol.
     epoch: u32,
@@ -200,13 +200,13 @@ struct Walk {
     first_item: bool,
     depth: usize,
     /// `set` variables: for the rest of the symbol's walk.
-    globals: HashMap<String, String>,
+    globals: HashMap<&'r str, String>,
     /// `let` variables, innermost last: each lives until the description
     /// of the DIE that set it ends.
-    locals: Vec<(String, String)>,
+    locals: Vec<(&'r str, String)>,
 }
 
-impl Walk {
+impl<'r> Walk<'r> {
     fn new() -> Self {
         Walk {
             epoch: 0,
@@ -219,7 +219,7 @@ impl Walk {
     }
 
     fn var(&self, name: &str) -> Option<&str> {
-        match self.locals.iter().rev().find(|(n, _)| n == name) {
+        match self.locals.iter().rev().find(|(n, _)| *n == name) {
             Some((_, v)) => Some(v),
             None => self.globals.get(name).map(String::as_str),
         }
@@ -355,10 +355,11 @@ pub fn walk_object<C: Consumer>(
         Err(e) => return (out, Err(e)),
     };
     let dwarf = cfg.dwarf;
+    let tags = TagRules::new(cfg.rules);
     let type_units = cfg.rules.settings.follow_type_units && dwarf.units.len() > dwarf.main_units;
     if !cfg.sequential && !cfg.dump && !cfg.provenance && !type_units && dwarf.main_units > 1 {
         let saved = syms.clone();
-        match walk_parallel(cfg, &scans, syms, &mut out, consumer) {
+        match walk_parallel(cfg, &scans, &tags, syms, &mut out, consumer) {
             Some(result) => {
                 out.parallel = true;
                 return (out, result);
@@ -374,7 +375,7 @@ pub fn walk_object<C: Consumer>(
         }
     }
     let mut planner = Planner::new(cfg);
-    let mut w = Walker::new(cfg, &scans, None);
+    let mut w = Walker::new(cfg, &scans, &tags, None);
     let progress = Steps::new(cfg.progress, dwarf.main_units);
     let result = (|| {
         for (ui, scan) in scans[..dwarf.main_units].iter().enumerate() {
@@ -460,6 +461,7 @@ fn scan_units(cfg: WalkConfig<'_, '_>, syms: &Symbols) -> Result<Vec<UnitScan>, 
 fn walk_parallel<C: Consumer>(
     cfg: WalkConfig<'_, '_>,
     scans: &[UnitScan],
+    tags: &TagRules<'_>,
     syms: &mut Symbols,
     out: &mut WalkOutput,
     consumer: &mut C,
@@ -491,7 +493,7 @@ fn walk_parallel<C: Consumer>(
     }
     let digester = consumer.digester();
     let build = |ui: usize, jobs: &[Job]| {
-        let mut w = Walker::new(cfg, scans, Some(ui));
+        let mut w = Walker::new(cfg, scans, tags, Some(ui));
         let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
         if result.is_ok() {
             w.check_reentries();
@@ -665,6 +667,16 @@ fn symbol_name<'a>(dwarf: &Dwarf<'a>, ui: usize, e: &Entry<'a>) -> Result<Option
         None => dwarf.string(ui, e, dw::DW_AT_name)?,
     };
     Ok(s.map(|s| String::from_utf8_lossy(s).into_owned()))
+}
+
+/// A string of the DWARF as text (`String::from_utf8_lossy`, checked the
+/// faster way first: nearly all are valid).
+#[inline]
+fn text_of(s: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(s) {
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(s),
+    }
 }
 
 /// One candidate's names; `None` when neither is listed.
@@ -1015,7 +1027,26 @@ pub struct Walker<'a, 'r> {
     entries: Vec<Entry<'a>>,
     /// Per tag: the rule that describes it, and whether it is expanded once
     /// (looked up at every DIE).
-    tags: TagRules<'r>,
+    tags: &'r TagRules<'r>,
+}
+
+/// Per tag with a rule, the attributes its description reads of the DIE:
+/// those the rule and the `expand` condition name (which any rule may
+/// test), and the name (`fqn`). What else is read of other DIEs (a child
+/// tested by a condition, a reference followed, kABI conventions) is read
+/// from their own entries.
+fn described_attrs(rules: &Rules) -> TagAttrs {
+    let mut extra = vec![dw::DW_AT_name];
+    if let Some(c) = &rules.expand_when {
+        extra.extend(c.attributes());
+    }
+    TagAttrs::new(rules.types.keys().map(|&tag| {
+        let read = rules.attributes_read(tag);
+        (
+            tag,
+            AttrSet::new(read.into_iter().chain(extra.iter().copied())),
+        )
+    }))
 }
 
 /// The rules of each tag, by number for the standard ones.
@@ -1023,6 +1054,8 @@ struct TagRules<'r> {
     rules: &'r Rules,
     /// Indexed by tag, below `STANDARD_TAGS`.
     standard: Vec<(Option<&'r Template>, bool)>,
+    /// The attributes the walk reads of a DIE it describes.
+    attrs: TagAttrs,
 }
 
 const STANDARD_TAGS: u16 = 0x100;
@@ -1035,7 +1068,11 @@ impl<'r> TagRules<'r> {
                 (rules.types.get(&tag), rules.is_expanded_once(tag))
             })
             .collect();
-        TagRules { rules, standard }
+        TagRules {
+            rules,
+            standard,
+            attrs: described_attrs(rules),
+        }
     }
 
     #[inline]
@@ -1057,7 +1094,12 @@ impl<'r> TagRules<'r> {
 
 impl<'a, 'r> Walker<'a, 'r> {
     /// A walker for the whole object, or for unit `home` alone.
-    fn new(cfg: WalkConfig<'a, 'r>, scans: &'r [UnitScan], home: Option<usize>) -> Self {
+    fn new(
+        cfg: WalkConfig<'a, 'r>,
+        scans: &'r [UnitScan],
+        tags: &'r TagRules<'r>,
+        home: Option<usize>,
+    ) -> Self {
         let dwarf = cfg.dwarf;
         // Exports reach a fraction of the DIEs; about one in 24 bytes of
         // .debug_info is a DIE that ends up in the map.
@@ -1106,7 +1148,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             epoch: 0,
             kids: Vec::new(),
             entries: Vec::new(),
-            tags: TagRules::new(cfg.rules),
+            tags,
         }
     }
 
@@ -1122,7 +1164,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         let Some(name) = self.dwarf.string(ui, entry, dw::DW_AT_name)? else {
             return Ok(Cow::Borrowed(""));
         };
-        let name = String::from_utf8_lossy(name);
+        let name = text_of(name);
         let names = &self.scans[ui].names;
         let offset = (die - u.start) as u32;
         Ok(
@@ -1191,7 +1233,7 @@ impl<'a, 'r> Walker<'a, 'r> {
     /// Describes `die` as a type, appending a reference to it to `parent`.
     fn process_type(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         parent: Option<EntryId>,
         die: DieId,
     ) -> Result<(), Error> {
@@ -1214,7 +1256,7 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     fn process_type_inner(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         parent: Option<EntryId>,
         die: DieId,
     ) -> Result<(), Error> {
@@ -1226,7 +1268,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             None => {
                 self.check_home(die)?;
                 let mut entry = self.entries.pop().unwrap_or_else(new_entry);
-                let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
+                let ui =
+                    self.dwarf
+                        .read_entry_only(self.current, die, &mut entry, &self.tags.attrs)?;
                 let slot = self.map.slot_for(die, entry.tag());
                 read = Some((ui, entry));
                 slot
@@ -1269,7 +1313,12 @@ impl<'a, 'r> Walker<'a, 'r> {
                 Some(r) => r,
                 None => {
                     let mut entry = self.entries.pop().unwrap_or_else(new_entry);
-                    let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
+                    let ui = self.dwarf.read_entry_only(
+                        self.current,
+                        die,
+                        &mut entry,
+                        &self.tags.attrs,
+                    )?;
                     (ui, entry)
                 }
             };
@@ -1288,11 +1337,11 @@ impl<'a, 'r> Walker<'a, 'r> {
     #[allow(clippy::too_many_arguments)]
     fn build(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         ui: usize,
         die: DieId,
         entry: Entry<'a>,
-        template: &Template,
+        template: &'r Template,
         id: EntryId,
         want: State,
     ) -> Result<(), Error> {
@@ -1324,7 +1373,7 @@ impl<'a, 'r> Walker<'a, 'r> {
     /// entry in turn; it marks nothing and builds nothing. So the replay
     /// visits the flattened list of expand-once DIEs, in the order the full
     /// walk would meet them, which gives exactly the same marks and builds.
-    fn replay(&mut self, walk: &mut Walk, id: EntryId) -> Result<(), Error> {
+    fn replay(&mut self, walk: &mut Walk<'r>, id: EntryId) -> Result<(), Error> {
         if self.dump.is_none() {
             if let Some(visits) = self.visits_of(id) {
                 for &d in visits.iter() {
@@ -1580,7 +1629,12 @@ impl<'a, 'r> Walker<'a, 'r> {
         self.map.add_break(id, n);
     }
 
-    fn run_ops(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, ops: &[Op]) -> Result<(), Error> {
+    fn run_ops(
+        &mut self,
+        walk: &mut Walk<'r>,
+        ctx: &mut Ctx<'a>,
+        ops: &'r [Op],
+    ) -> Result<(), Error> {
         for op in ops {
             match op {
                 Op::Text(s, o) => {
@@ -1600,19 +1654,19 @@ impl<'a, 'r> Walker<'a, 'r> {
                 }
                 Op::SetVar(name, e) => match self.eval(walk, ctx, e)? {
                     Val::Absent | Val::Die(_) => {
-                        walk.globals.remove(name);
+                        walk.globals.remove(name.as_str());
                     }
                     v => {
-                        walk.globals.insert(name.clone(), v.text());
+                        walk.globals.insert(name, v.text());
                     }
                 },
                 Op::LetVar(name, e) => {
                     if let v @ (Val::Int(_) | Val::Str(_)) = self.eval(walk, ctx, e)? {
-                        walk.locals.push((name.clone(), v.text()));
+                        walk.locals.push((name, v.text()));
                     }
                 }
                 Op::ClearVar(name) => {
-                    walk.globals.remove(name);
+                    walk.globals.remove(name.as_str());
                 }
                 Op::If(arms, otherwise) => {
                     let mut taken = None;
@@ -1644,7 +1698,7 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     fn children(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         ctx: &mut Ctx<'a>,
         arms: &[ChildArm],
     ) -> Result<(), Error> {
@@ -1658,7 +1712,7 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     fn each_child(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         ctx: &mut Ctx<'a>,
         arms: &[ChildArm],
         start: usize,
@@ -1708,7 +1762,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         Ok(())
     }
 
-    fn print(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, v: Val<'_>) -> Result<(), Error> {
+    fn print(&mut self, walk: &mut Walk<'r>, ctx: &mut Ctx<'a>, v: Val<'_>) -> Result<(), Error> {
         match v {
             Val::Absent => {}
             Val::Int(n) => {
@@ -1802,7 +1856,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                         }
                     }
                     AttrClass::String => match self.dwarf.string(ctx.ui, &ctx.entry, at)? {
-                        Some(s) => Val::Str(String::from_utf8_lossy(s)),
+                        Some(s) => Val::Str(text_of(s)),
                         None => Val::Absent,
                     },
                     AttrClass::Reference => match self.reference(ctx, at)? {
@@ -1833,14 +1887,18 @@ impl<'a, 'r> Walker<'a, 'r> {
     /// The path of a file of a unit's line table, cached as gendwarfksyms
     /// caches it.
     fn file_path(&mut self, ui: usize, index: u64) -> Result<String, Error> {
+        self.file_path_ref(ui, index).map(str::to_string)
+    }
+
+    /// `file_path`, borrowed from the cache.
+    fn file_path_ref(&mut self, ui: usize, index: u64) -> Result<&str, Error> {
         let unit = (!self.dwarf.units[ui].main).then_some(ui);
         let key = (unit, index);
-        if let Some(p) = self.files.get(&key) {
-            return Ok(p.clone());
+        if !self.files.contains_key(&key) {
+            let p = String::from_utf8_lossy(&self.dwarf.file_name(ui, index)?).into_owned();
+            self.files.insert(key, p);
         }
-        let p = String::from_utf8_lossy(&self.dwarf.file_name(ui, index)?).into_owned();
-        self.files.insert(key, p.clone());
-        Ok(p)
+        Ok(&self.files[&key])
     }
 
     fn call(&self, f: Builtin, args: &[Val<'_>]) -> Val<'static> {
@@ -1871,7 +1929,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         }
     }
 
-    fn eval(&mut self, walk: &Walk, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'a>, Error> {
+    fn eval(&mut self, walk: &Walk<'r>, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'a>, Error> {
         Ok(match e {
             Expr::Int(v) => Val::Int(*v),
             Expr::Str(s) => Val::Str(Cow::Owned(s.clone())),
@@ -1900,7 +1958,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         })
     }
 
-    fn test(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, c: &Cond) -> Result<bool, Error> {
+    fn test(&mut self, walk: &mut Walk<'r>, ctx: &mut Ctx<'a>, c: &Cond) -> Result<bool, Error> {
         Ok(match c {
             // Whether a string attribute is there needs no string.
             Cond::Has(Expr::Field(Field::Attr(at, AttrClass::String))) => {
@@ -1957,6 +2015,15 @@ impl<'a, 'r> Walker<'a, 'r> {
                     _ => false,
                 };
                 same == matches!(c, Cond::Eq(..))
+            }
+            // A file path (`decl_file ~ "*.c"`) is matched in the cache.
+            Cond::Match(Expr::Field(Field::Attr(at, AttrClass::File)), g)
+            | Cond::NoMatch(Expr::Field(Field::Attr(at, AttrClass::File)), g) => {
+                let m = match Dwarf::constant(&ctx.entry, *at) {
+                    Some(index) => g.is_match(self.file_path_ref(ctx.ui, index)?),
+                    None => false,
+                };
+                m == matches!(c, Cond::Match(..))
             }
             Cond::Match(a, g) | Cond::NoMatch(a, g) => {
                 let m = match self.eval(walk, ctx, a)? {
