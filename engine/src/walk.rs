@@ -775,11 +775,12 @@ pub fn scan_unit(
         // A DIE whose fqn no rule reads needs no scoped name (scopes are
         // kept whatever their tag: their children need their prefix).
         let wanted = scope || fqn_tags.is_none_or(|t| t.contains(tag));
-        // Whether it has a name, when that is all that is needed.
-        let named = (!scope && !export && parent.is_some() && wanted)
+        // Whether it has a name, which is all that is needed (a scope's
+        // name is read when a qualified name needs it: `Walker::fqn`).
+        let named = (!export && (scope || parent.is_some()) && wanted)
             .then(|| string_form(abbrev, dw::DW_AT_name))
             .flatten();
-        if scope || export || (parent.is_some() && wanted && named.is_none()) {
+        if export || ((scope || (parent.is_some() && wanted)) && named.is_none()) {
             entry.tag = tag;
             entry.has_children = abbrev.has_children();
             entry.offset = offset;
@@ -803,29 +804,25 @@ pub fn scan_unit(
         }
         let mut passes = None;
         if scope || (parent.is_some() && wanted) {
-            // Only scopes need the text of their names; others only
-            // whether they have one.
-            let name = if scope {
-                dwarf.string(ui, e, dw::DW_AT_name)?
-            } else {
-                let has = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
-                has.then_some(&[][..])
-            };
+            let has_name = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
+            let offset = (id - u.start) as u32;
             match parent {
-                Some(p) if scope || name.is_some() => {
-                    names.scoped.push(((id - u.start) as u32, p));
+                Some(p) if scope || has_name => {
+                    names.scoped.push((offset, p));
                     if scope {
-                        let inner =
-                            name.map_or(Cow::Borrowed("<anonymous>"), String::from_utf8_lossy);
-                        names
-                            .scopes
-                            .push(format!("{}::{inner}", names.scopes[p as usize]));
+                        names.scopes.push(Scope {
+                            offset,
+                            parent: Some(p),
+                        });
                         passes = Some((names.scopes.len() - 1) as u32);
                     }
                 }
                 None => {
-                    if let Some(n) = name {
-                        names.scopes.push(String::from_utf8_lossy(n).into_owned());
+                    if has_name {
+                        names.scopes.push(Scope {
+                            offset,
+                            parent: None,
+                        });
                         passes = Some((names.scopes.len() - 1) as u32);
                     }
                 }
@@ -1001,6 +998,8 @@ pub struct Walker<'a, 'r> {
     /// alone, reset per unit, as gendwarfksyms does (even when a reference
     /// leads to another unit); type units have their own.
     files: HashMap<(Option<usize>, u64), String>,
+    /// The prefixes scopes pass on, by unit and scope (see `UnitNames`).
+    prefixes: HashMap<(usize, u32), String>,
     /// `unit.X` fields read, per unit.
     unit_fields: HashMap<(usize, UnitField), Option<String>>,
     /// Re-entered (DIE, state) pairs, checked once they are complete.
@@ -1137,6 +1136,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             current: home.unwrap_or(0),
             crossed: false,
             files: HashMap::default(),
+            prefixes: HashMap::default(),
             unit_fields: HashMap::default(),
             reentered: Vec::new(),
             visits: FxHashMap::default(),
@@ -1156,7 +1156,7 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     /// The fully qualified name of a DIE ("" when unnamed, or when its unit
     /// has not been reached yet).
-    fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<Cow<'a, str>, Error> {
+    fn fqn(&mut self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<Cow<'a, str>, Error> {
         let u = &self.dwarf.units[ui];
         if u.main && ui > self.current {
             return Ok(Cow::Borrowed(""));
@@ -1169,13 +1169,45 @@ impl<'a, 'r> Walker<'a, 'r> {
         let offset = (die - u.start) as u32;
         Ok(
             match names.scoped.binary_search_by_key(&offset, |&(d, _)| d) {
-                Ok(i) => Cow::Owned(format!(
-                    "{}::{}",
-                    names.scopes[names.scoped[i].1 as usize], name
-                )),
+                Ok(i) => {
+                    let scope = names.scoped[i].1;
+                    Cow::Owned(format!("{}::{}", self.scope_prefix(ui, scope)?, name))
+                }
                 Err(_) => name,
             },
         )
+    }
+
+    /// The prefix scope `scope` of unit `ui` passes on, from its name and
+    /// its own scope's prefix (cached).
+    fn scope_prefix(&mut self, ui: usize, scope: u32) -> Result<&str, Error> {
+        let scopes = &self.scans[ui].names.scopes;
+        // The scopes up to one whose prefix is known, innermost first.
+        let mut chain = Vec::new();
+        let mut next = Some(scope);
+        while let Some(s) = next {
+            if self.prefixes.contains_key(&(ui, s)) {
+                break;
+            }
+            chain.push(s);
+            next = scopes[s as usize].parent;
+        }
+        let start = self.dwarf.units[ui].start;
+        for &s in chain.iter().rev() {
+            let sc = scopes[s as usize];
+            let (sui, se) = self.dwarf.entry(start + u64::from(sc.offset))?;
+            let name = self.dwarf.string(sui, &se, dw::DW_AT_name)?.map(text_of);
+            let prefix = match sc.parent {
+                None => name.unwrap_or_default().into_owned(),
+                Some(p) => format!(
+                    "{}::{}",
+                    self.prefixes[&(ui, p)],
+                    name.unwrap_or(Cow::Borrowed("<anonymous>"))
+                ),
+            };
+            self.prefixes.insert((ui, s), prefix);
+        }
+        Ok(&self.prefixes[&(ui, scope)])
     }
 
     /// Notes a DIE this walker's map cannot take (outside its unit).
@@ -2276,11 +2308,22 @@ fn unexpanded_is_pure(ops: &[Op], stable: bool) -> bool {
 /// The qualified-name prefixes of one unit.
 #[derive(Debug, Default)]
 pub struct UnitNames {
-    /// Prefixes passed on by namespaces, classes and structures.
-    scopes: Vec<String>,
+    /// Namespaces, classes and structures that pass a prefix on: a named
+    /// one at the top passes its name, one inside a scope `scope::name`
+    /// (`scope::<anonymous>` when unnamed). Their names are read when a
+    /// prefix is needed (rarely, in C: structures pass theirs to members,
+    /// whose names the rules seldom qualify).
+    scopes: Vec<Scope>,
     /// Their direct children that have names: (offset in the unit,
     /// scope), by offset. (Millions in a vmlinux: 8 bytes each.)
     scoped: Vec<(u32, u32)>,
+}
+
+/// A scope DIE: its offset in its unit, and the scope it is in.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    offset: u32,
+    parent: Option<u32>,
 }
 
 #[cfg(test)]
