@@ -464,6 +464,8 @@ impl<'r> Strings<'r> {
 pub struct TypeMap<'r> {
     strings: Strings<'r>,
     map: FxHashMap<String, Arc<Expansion>>,
+    /// `map` for the digests of a parallel walk.
+    kept: Arc<Kept>,
     /// Names whose longest strings tied with different text.
     ties: Vec<String>,
     /// The strings of the DIEs that describe symbols.
@@ -472,6 +474,61 @@ pub struct TypeMap<'r> {
     dump: Option<String>,
     /// The first error met digesting the die maps.
     error: Option<Error>,
+}
+
+/// The type map's strings as units' digests see them while the map is
+/// filled (a copy of its entries, kept up to date as units are kept):
+/// a string equal to the one kept for its name, or to any kept before it,
+/// changes nothing, and is left out of the digest (see `unit_strings`).
+#[derive(Default)]
+pub struct Kept {
+    map: std::sync::RwLock<FxHashMap<String, Arc<Expansion>>>,
+}
+
+impl Kept {
+    fn get(&self, name: &str) -> Option<Arc<Expansion>> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(name).cloned()
+    }
+
+    fn set(&self, name: &str, exp: &Arc<Expansion>) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(name) {
+            Some(old) => *old = exp.clone(),
+            None => {
+                map.insert(name.to_string(), exp.clone());
+            }
+        }
+    }
+
+    fn clear(&self) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+/// Whether two slices of the same length are equal: the pieces of strings
+/// are short, and a loop here is faster than a call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() > 32 {
+        return a == b;
+    }
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| {
+        s.get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_ne_bytes)
+    };
+    let mut i = 0;
+    while i + 8 <= a.len() {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    a[i..].iter().zip(&b[i..]).all(|(x, y)| x == y)
 }
 
 /// What `TypeMap::add` does with a string.
@@ -791,6 +848,81 @@ impl<'r> Strings<'r> {
         Ok(())
     }
 
+    /// Whether `expand` would build exactly `old` for entry `id`, without
+    /// building it. `false` too wherever `expand` might fail or check
+    /// lengths (then the string is built, and fails or not, as before).
+    fn is_expansion(&self, dies: &DieMap, id: EntryId, old: &Expansion) -> bool {
+        let mut at = (0, 0);
+        self.matches(dies, id, old, &mut at, 0) && at == (old.text.len(), old.refs.len())
+    }
+
+    /// Whether the string of entry `id` is in `old` at `at` (a text
+    /// position and a reference number), which it moves past it.
+    fn matches(
+        &self,
+        dies: &DieMap,
+        id: EntryId,
+        old: &Expansion,
+        at: &mut (usize, usize),
+        depth: usize,
+    ) -> bool {
+        if depth > MAX_DEPTH || at.0 > CHECK_AT {
+            return false;
+        }
+        let text = old.text.as_bytes();
+        let take = |at: &mut (usize, usize), s: &str| {
+            let end = at.0 + s.len();
+            match text.get(at.0..end) {
+                Some(t) if same_bytes(t, s.as_bytes()) => {
+                    at.0 = end;
+                    true
+                }
+                _ => false,
+            }
+        };
+        let frags = dies.frags(id);
+        for (i, f) in frags.iter().enumerate() {
+            match *f {
+                Frag::Text(a, n) => {
+                    if !take(at, dies.text(a, n)) {
+                        return false;
+                    }
+                }
+                Frag::Break(_) => {
+                    if !matches!(frags.get(i + 1), Some(Frag::Break(_))) && !take(at, " ") {
+                        return false;
+                    }
+                }
+                Frag::Die(d) => {
+                    let Some(child) = dies.resolve(d) else {
+                        return false;
+                    };
+                    match self.type_name_parts(dies, child) {
+                        Some(name) => {
+                            let start = at.0;
+                            if !name.iter().all(|p| take(at, p)) {
+                                return false;
+                            }
+                            if old.refs.get(at.1) != Some(&(start as u32, at.0 as u32)) {
+                                return false;
+                            }
+                            at.1 += 1;
+                        }
+                        None => {
+                            let inner = crate::walk::deep(depth, || {
+                                self.matches(dies, child, old, at, depth + 1)
+                            });
+                            if !inner {
+                                return false;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
     /// The replacement string a kABI `type_string` rule gives `name`.
     fn replacement(&self, name: &str) -> Result<Option<Expansion>, Error> {
         let Some(s) = self.replace.and_then(|k| k.type_string(name)) else {
@@ -898,8 +1030,11 @@ impl<'r> Strings<'r> {
         Ok(out)
     }
 
-    /// The strings of a unit's die map, all on this thread.
-    fn unit_strings(&self, dies: &DieMap) -> Result<UnitStrings, Error> {
+    /// The strings of a unit's die map, all on this thread. With `kept`,
+    /// a named string equal to one the type map has had for its name is
+    /// left out: the map keeps what it has (strings are only ever replaced
+    /// by longer ones), and notes no tie.
+    fn unit_strings(&self, dies: &DieMap, kept: Option<&Kept>) -> Result<UnitStrings, Error> {
         let named = self.named_entries(dies);
         let check = LengthCheck::new(&named);
         let mut out = UnitStrings {
@@ -908,7 +1043,17 @@ impl<'r> Strings<'r> {
             types: Vec::with_capacity(named.len()),
             symbols: Vec::new(),
         };
+        let mut full = String::new();
         for (id, name) in &named {
+            if let Some(kept) = kept.filter(|_| self.replace.is_none()) {
+                full.clear();
+                name.iter().for_each(|p| full.push_str(p));
+                if let Some(old) = kept.get(&full) {
+                    if self.is_expansion(dies, *id, &old) {
+                        continue;
+                    }
+                }
+            }
             self.with_named(dies, name, *id, &check, |exp| out.push(name, exp))?;
         }
         out.symbols = self.symbol_strings(dies, &check)?;
@@ -921,6 +1066,7 @@ impl<'r> TypeMap<'r> {
         TypeMap {
             strings: Strings::new(rules, replace),
             map: FxHashMap::default(),
+            kept: Arc::default(),
             ties: Vec::new(),
             symbols: FxHashMap::default(),
             dump: dump.then(String::new),
@@ -970,14 +1116,18 @@ impl<'r> TypeMap<'r> {
     fn keep_string(&mut self, name: &str, judged: Judged, make: impl FnOnce() -> Expansion) {
         match judged {
             Judged::New | Judged::Longer => {
-                let exp = make();
+                let exp = Arc::new(make());
                 if let Some(d) = &mut self.dump {
                     d.push_str(&format!("{name} {}\n", exp.text));
                 }
+                if Arc::strong_count(&self.kept) > 1 {
+                    // A parallel walk's digests look.
+                    self.kept.set(name, &exp);
+                }
                 match self.map.get_mut(name) {
-                    Some(old) => *old = Arc::new(exp),
+                    Some(old) => *old = exp,
                     None => {
-                        self.map.insert(name.to_string(), Arc::new(exp));
+                        self.map.insert(name.to_string(), exp);
                     }
                 }
             }
@@ -1162,19 +1312,29 @@ impl<'r> TypeMap<'r> {
     }
 }
 
-impl Digester for Strings<'_> {
+/// Digests units' die maps for a type map, leaving out the strings it
+/// already has (see `Strings::unit_strings`).
+pub struct UnitDigester<'r> {
+    strings: Strings<'r>,
+    kept: Arc<Kept>,
+}
+
+impl Digester for UnitDigester<'_> {
     type Digest = Result<UnitStrings, Error>;
 
     fn digest(&self, map: &DieMap) -> Self::Digest {
-        self.unit_strings(map)
+        self.strings.unit_strings(map, Some(&self.kept))
     }
 }
 
 impl<'r> Consumer for TypeMap<'r> {
-    type Digester = Strings<'r>;
+    type Digester = UnitDigester<'r>;
 
-    fn digester(&self) -> Strings<'r> {
-        self.strings
+    fn digester(&self) -> UnitDigester<'r> {
+        UnitDigester {
+            strings: self.strings,
+            kept: self.kept.clone(),
+        }
     }
 
     fn keep(&mut self, digest: Result<UnitStrings, Error>) {
@@ -1207,6 +1367,7 @@ impl<'r> Consumer for TypeMap<'r> {
 
     fn reset(&mut self) {
         self.map.clear();
+        self.kept.clear();
         self.ties.clear();
         self.symbols.clear();
         if let Some(d) = &mut self.dump {
