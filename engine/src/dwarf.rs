@@ -285,30 +285,87 @@ impl<'a> Dwarf<'a> {
         let off = UnitOffset((die - u.start) as usize);
         let mut raw = u.unit.entries_raw(Some(off)).ok()?;
         let abbrev = raw.read_abbreviation().ok()??;
-        entry.depth = 0;
-        entry.offset = off;
-        entry.tag = abbrev.tag();
-        entry.has_children = abbrev.has_children();
-        entry.attrs.clear();
-        let specs = abbrev.attributes();
-        let Some(set) = wanted.get(abbrev.tag()) else {
-            raw.read_attributes(specs, &mut entry.attrs).ok()?;
-            return Some(ui);
-        };
-        let skipped =
-            |s: &gimli::AttributeSpecification| !set.contains(s.name()) && fixed_size(s.form());
-        let mut i = 0;
-        while i < specs.len() {
-            if skipped(&specs[i]) {
-                let run = specs[i..].iter().take_while(|s| skipped(s)).count();
-                raw.skip_attributes(&specs[i..i + run]).ok()?;
-                i += run;
-            } else {
-                entry.attrs.push(raw.read_attribute_inline(specs[i]).ok()?);
-                i += 1;
+        read_attrs(&mut raw, abbrev, off, entry, wanted)?;
+        Some(ui)
+    }
+
+    /// `children_into`, reading the attributes of each child of a tag
+    /// `read` takes too, as `read_entry_only` would, into `entries` (one
+    /// per child, `None` for the others; from `spare`). `false`, with
+    /// nothing added, on any error: the caller lists the children the
+    /// plain way, which reports it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn children_entries_into(
+        &self,
+        ui: usize,
+        die: DieId,
+        out: &mut Vec<(DieId, DwTag)>,
+        entries: &mut Vec<Option<Entry<'a>>>,
+        spare: &mut Vec<Entry<'a>>,
+        wanted: &TagAttrs,
+        read: impl Fn(DwTag) -> bool,
+    ) -> bool {
+        let start = out.len();
+        let first = entries.len();
+        if self
+            .children_read(ui, die, out, entries, spare, wanted, read)
+            .is_some()
+        {
+            return true;
+        }
+        out.truncate(start);
+        spare.extend(entries.drain(first..).flatten());
+        false
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn children_read(
+        &self,
+        ui: usize,
+        die: DieId,
+        out: &mut Vec<(DieId, DwTag)>,
+        entries: &mut Vec<Option<Entry<'a>>>,
+        spare: &mut Vec<Entry<'a>>,
+        wanted: &TagAttrs,
+        read: impl Fn(DwTag) -> bool,
+    ) -> Option<()> {
+        let u = &self.units[ui];
+        let off = UnitOffset((die - u.start) as usize);
+        let mut raw = u.unit.entries_raw(Some(off)).ok()?;
+        let parent = raw.read_abbreviation().ok()??;
+        raw.skip_attributes(parent.attributes()).ok()?;
+        if !parent.has_children() {
+            return Some(());
+        }
+        let mut depth = 0usize;
+        while !raw.is_empty() {
+            let at = raw.next_offset();
+            match raw.read_abbreviation().ok()? {
+                None if depth == 0 => return Some(()),
+                None => depth -= 1,
+                Some(a) => {
+                    if depth == 0 && !read(a.tag()) {
+                        raw.skip_attributes(a.attributes()).ok()?;
+                        out.push((u.start + at.0 as u64, a.tag()));
+                        entries.push(None);
+                    } else if depth == 0 {
+                        let mut e = spare.pop().unwrap_or_default();
+                        if read_attrs(&mut raw, a, at, &mut e, wanted).is_none() {
+                            spare.push(e);
+                            return None;
+                        }
+                        out.push((u.start + at.0 as u64, a.tag()));
+                        entries.push(Some(e));
+                    } else {
+                        raw.skip_attributes(a.attributes()).ok()?;
+                    }
+                    if a.has_children() {
+                        depth += 1;
+                    }
+                }
             }
         }
-        Some(ui)
+        Some(())
     }
 
     /// The unit's root DIE.
@@ -608,6 +665,40 @@ impl TagAttrs {
     fn get(&self, tag: DwTag) -> Option<&AttrSet> {
         self.sets.get(usize::from(tag.0))?.as_ref()
     }
+}
+
+/// Reads the attributes of a DIE whose abbreviation was just read (at
+/// `offset`) into `entry`, those of `wanted` only (see `read_entry_only`).
+fn read_attrs<'a>(
+    raw: &mut gimli::EntriesRaw<'_, Reader<'a>>,
+    abbrev: &gimli::Abbreviation,
+    offset: UnitOffset,
+    entry: &mut Entry<'a>,
+    wanted: &TagAttrs,
+) -> Option<()> {
+    entry.depth = 0;
+    entry.offset = offset;
+    entry.tag = abbrev.tag();
+    entry.has_children = abbrev.has_children();
+    entry.attrs.clear();
+    let specs = abbrev.attributes();
+    let Some(set) = wanted.get(abbrev.tag()) else {
+        return raw.read_attributes(specs, &mut entry.attrs).ok();
+    };
+    let skipped =
+        |s: &gimli::AttributeSpecification| !set.contains(s.name()) && fixed_size(s.form());
+    let mut i = 0;
+    while i < specs.len() {
+        if skipped(&specs[i]) {
+            let run = specs[i..].iter().take_while(|s| skipped(s)).count();
+            raw.skip_attributes(&specs[i..i + run]).ok()?;
+            i += run;
+        } else {
+            entry.attrs.push(raw.read_attribute_inline(specs[i]).ok()?);
+            i += 1;
+        }
+    }
+    Some(())
 }
 
 /// Whether attributes of this form are skipped exactly as they are read:

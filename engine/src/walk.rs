@@ -1022,6 +1022,11 @@ pub struct Walker<'a, 'r> {
     epoch: u32,
     /// The children of the DIEs being described, innermost last.
     kids: Vec<(DieId, gimli::DwTag)>,
+    /// Their entries, read as they were listed, until described.
+    kid_entries: Vec<Option<Entry<'a>>>,
+    /// A child's entry, for the `process_type` about to describe it:
+    /// (DIE, unit, entry).
+    preread: Option<(DieId, usize, Entry<'a>)>,
     /// Entries to read DIEs into, kept for their memory.
     entries: Vec<Entry<'a>>,
     /// Per tag: the rule that describes it, and whether it is expanded once
@@ -1147,6 +1152,8 @@ impl<'a, 'r> Walker<'a, 'r> {
             marks: Vec::new(),
             epoch: 0,
             kids: Vec::new(),
+            kid_entries: Vec::new(),
+            preread: None,
             entries: Vec::new(),
             tags,
         }
@@ -1295,9 +1302,32 @@ impl<'a, 'r> Walker<'a, 'r> {
         // A DIE met for the first time is read whole at once: it is about
         // to be described.
         let mut read = None;
-        let slot = match self.map.slot_of(die) {
-            Some(slot) => slot,
-            None => {
+        // A child just listed comes read.
+        let mut pre = None;
+        if let Some((d, ui, e)) = self.preread.take() {
+            if d == die {
+                pre = Some((ui, e));
+            } else {
+                self.entries.push(e);
+            }
+        }
+        let slot = match (self.map.slot_of(die), pre) {
+            (Some(slot), pre) => {
+                if let Some((_, e)) = pre {
+                    self.entries.push(e);
+                }
+                slot
+            }
+            (None, Some((ui, entry))) => {
+                if let Err(e) = self.check_home(die) {
+                    self.entries.push(entry);
+                    return Err(e);
+                }
+                let slot = self.map.slot_for(die, entry.tag());
+                read = Some((ui, entry));
+                slot
+            }
+            (None, None) => {
                 self.check_home(die)?;
                 let mut entry = self.entries.pop().unwrap_or_else(new_entry);
                 let ui =
@@ -1734,11 +1764,35 @@ impl<'a, 'r> Walker<'a, 'r> {
         ctx: &mut Ctx<'a>,
         arms: &[ChildArm],
     ) -> Result<(), Error> {
-        // The children go on a stack shared by nested calls.
+        // The children go on a stack shared by nested calls, read as they
+        // are listed (most are described next).
         let start = self.kids.len();
-        let listed = self.dwarf.children_into(ctx.ui, ctx.die, &mut self.kids);
+        let (dwarf, tags) = (self.dwarf, self.tags);
+        let read = dwarf.children_entries_into(
+            ctx.ui,
+            ctx.die,
+            &mut self.kids,
+            &mut self.kid_entries,
+            &mut self.entries,
+            &tags.attrs,
+            // Those that the first arm that fits describes at once.
+            |tag| {
+                arms.iter()
+                    .find(|a| a.fits(tag))
+                    .is_some_and(|a| a.when.is_none() && matches!(a.action, Action::Describe))
+            },
+        );
+        let listed = if read {
+            Ok(())
+        } else {
+            let listed = dwarf.children_into(ctx.ui, ctx.die, &mut self.kids);
+            self.kid_entries.resize_with(self.kids.len(), || None);
+            listed
+        };
         let result = listed.and_then(|()| self.each_child(walk, ctx, arms, start));
         self.kids.truncate(start);
+        let unused = self.kid_entries.drain(start..).flatten();
+        self.entries.extend(unused);
         result
     }
 
@@ -1780,6 +1834,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             match action {
                 Action::Describe => {
                     self.note(ctx, None);
+                    if let Some(e) = self.kid_entries[i].take() {
+                        self.preread = Some((child, ctx.ui, e));
+                    }
                     self.process_type(walk, Some(ctx.id), child)?
                 }
                 Action::Skip => {}
