@@ -41,6 +41,8 @@ pub struct Dwarf<'a> {
     obj: &'a ObjectFile,
     /// Whether `.debug_info` is large enough for `release_unit` to matter.
     releases: bool,
+    /// `.debug_str`.
+    debug_str: &'a [u8],
 }
 
 /// `.debug_info` from this size on has its units' pages released after
@@ -88,6 +90,10 @@ impl<'a> Dwarf<'a> {
             follow_type_units,
             obj,
             releases: false,
+            debug_str: {
+                use gimli::Section;
+                dwarf.debug_str.reader().slice()
+            },
             dwarf,
         };
         // The headers in order; the units (abbreviations, line tables) on
@@ -525,6 +531,15 @@ impl<'a> Dwarf<'a> {
             return Ok(None);
         };
         let u = &self.units[ui];
+        if let AttributeValue::DebugStrRef(o) = value {
+            // Most names: found at once (gimli looks for the NUL byte by
+            // byte). Anything amiss is left to gimli, and its error.
+            if let Some(tail) = self.debug_str.get(o.0..) {
+                if let Some(n) = memchr::memchr(0, tail) {
+                    return Ok(Some(&tail[..n]));
+                }
+            }
+        }
         match value {
             AttributeValue::String(_)
             | AttributeValue::DebugStrRef(_)
