@@ -235,7 +235,14 @@ fn version(
             if whole {
                 // Frames that began after it was expanded are not whole.
                 let p = seen.pos[target as usize] as usize;
-                tainted = tainted.min(stack.partition_point(|f| f.start <= p));
+                // tainted.min(the first frame that began after p), looked
+                // for only below `tainted` (frames begin in stack order).
+                let below = tainted.min(stack.len());
+                tainted = if below > 0 && stack[below - 1].start > p {
+                    stack[..below].partition_point(|f| f.start <= p)
+                } else {
+                    below
+                };
             }
             continue;
         }
