@@ -817,14 +817,12 @@ pub fn scan_unit(
                         passes = Some((names.scopes.len() - 1) as u32);
                     }
                 }
-                None => {
-                    if has_name {
-                        names.scopes.push(Scope {
-                            offset,
-                            parent: None,
-                        });
-                        passes = Some((names.scopes.len() - 1) as u32);
-                    }
+                None if has_name => {
+                    names.scopes.push(Scope {
+                        offset,
+                        parent: None,
+                    });
+                    passes = Some((names.scopes.len() - 1) as u32);
                 }
                 _ => {}
             }
