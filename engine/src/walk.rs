@@ -1714,7 +1714,9 @@ impl<'a, 'r> Walker<'a, 'r> {
                 }
                 Op::SetVar(name, e) => match self.eval(walk, ctx, e)? {
                     Val::Absent | Val::Die(_) => {
-                        walk.globals.remove(name.as_str());
+                        if !walk.globals.is_empty() {
+                            walk.globals.remove(name.as_str());
+                        }
                     }
                     v => {
                         walk.globals.insert(name, v.text());
@@ -1726,7 +1728,9 @@ impl<'a, 'r> Walker<'a, 'r> {
                     }
                 }
                 Op::ClearVar(name) => {
-                    walk.globals.remove(name.as_str());
+                    if !walk.globals.is_empty() {
+                        walk.globals.remove(name.as_str());
+                    }
                 }
                 Op::If(arms, otherwise) => {
                     let mut taken = None;
