@@ -858,9 +858,15 @@ impl<'r> Strings<'r> {
     /// Whether `expand` would build exactly `old` for entry `id`, without
     /// building it. `false` too wherever `expand` might fail or check
     /// lengths (then the string is built, and fails or not, as before).
-    fn is_expansion(&self, dies: &DieMap, id: EntryId, old: &Expansion) -> bool {
+    fn is_expansion(
+        &self,
+        dies: &DieMap,
+        names: &[Option<NameParts<'_>>],
+        id: EntryId,
+        old: &Expansion,
+    ) -> bool {
         let mut at = (0, 0);
-        self.matches(dies, id, old, &mut at, 0) && at == (old.text.len(), old.refs.len())
+        self.matches(dies, names, id, old, &mut at, 0) && at == (old.text.len(), old.refs.len())
     }
 
     /// Whether the string of entry `id` is in `old` at `at` (a text
@@ -868,6 +874,7 @@ impl<'r> Strings<'r> {
     fn matches(
         &self,
         dies: &DieMap,
+        names: &[Option<NameParts<'_>>],
         id: EntryId,
         old: &Expansion,
         at: &mut (usize, usize),
@@ -904,7 +911,7 @@ impl<'r> Strings<'r> {
                     let Some(child) = dies.resolve(d) else {
                         return false;
                     };
-                    match self.type_name_parts(dies, child) {
+                    match names.get(child as usize).copied().flatten() {
                         Some(name) => {
                             let start = at.0;
                             if !name.iter().all(|p| take(at, p)) {
@@ -917,7 +924,7 @@ impl<'r> Strings<'r> {
                         }
                         None => {
                             let inner = crate::walk::deep(depth, || {
-                                self.matches(dies, child, old, at, depth + 1)
+                                self.matches(dies, names, child, old, at, depth + 1)
                             });
                             if !inner {
                                 return false;
@@ -996,6 +1003,25 @@ impl<'r> Strings<'r> {
     where
         'r: 'd,
     {
+        self.named_entries_of(dies, &self.reference_names(dies))
+    }
+
+    /// The reference name of every entry of a die map (`type_name_parts`).
+    fn reference_names<'d>(&self, dies: &'d DieMap) -> Vec<Option<NameParts<'d>>>
+    where
+        'r: 'd,
+    {
+        (0..dies.entries.len() as EntryId)
+            .map(|id| self.type_name_parts(dies, id))
+            .collect()
+    }
+
+    /// `named_entries`, with every entry's reference name known.
+    fn named_entries_of<'d>(
+        &self,
+        dies: &'d DieMap,
+        names: &[Option<NameParts<'d>>],
+    ) -> Vec<(EntryId, NameParts<'d>)> {
         let mut mapped = vec![false; dies.entries.len()];
         let mut todo = Vec::new();
         for start in 0..dies.entries.len() {
@@ -1015,7 +1041,7 @@ impl<'r> Strings<'r> {
                     id = c;
                 }
             }
-            if let Some(name) = self.type_name_parts(dies, id) {
+            if let Some(name) = names[id as usize] {
                 todo.push((id, name));
             }
         }
@@ -1042,7 +1068,8 @@ impl<'r> Strings<'r> {
     /// left out: the map keeps what it has (strings are only ever replaced
     /// by longer ones), and notes no tie.
     fn unit_strings(&self, dies: &DieMap, kept: Option<&Kept>) -> Result<UnitStrings, Error> {
-        let named = self.named_entries(dies);
+        let names = self.reference_names(dies);
+        let named = self.named_entries_of(dies, &names);
         let check = LengthCheck::new(&named);
         let mut out = UnitStrings {
             text: String::new(),
@@ -1056,7 +1083,7 @@ impl<'r> Strings<'r> {
                 full.clear();
                 name.iter().for_each(|p| full.push_str(p));
                 if let Some(old) = kept.get(&full) {
-                    if self.is_expansion(dies, *id, &old) {
+                    if self.is_expansion(dies, &names, *id, &old) {
                         continue;
                     }
                 }
