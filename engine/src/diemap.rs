@@ -77,6 +77,8 @@ fn slot_index(state: State) -> usize {
 #[derive(Debug)]
 struct Dense {
     start: u64,
+    /// The unit's size: `slots` may be longer (zeros beyond).
+    len: u64,
     slots: Vec<u32>,
 }
 
@@ -88,7 +90,8 @@ pub struct DieMap {
     index: FxHashMap<DieId, SlotId>,
     /// Slots by offset, for a map that covers one unit (see `for_unit`).
     dense: Option<Dense>,
-    /// The memory of `dense` once the map is finished, for reuse.
+    /// The memory of `dense` once the map is finished, for reuse: all
+    /// zeros (only the cells used are cleared, not the whole unit).
     dense_spare: Vec<u32>,
     /// The newest symbol entry of each DIE (kept after `finish`).
     symbols: FxHashMap<DieId, EntryId>,
@@ -141,8 +144,11 @@ impl DieMap {
         m.slots.reserve(dies);
         m.frags.reserve(dies * 4);
         let mut slots = std::mem::take(&mut m.dense_spare);
-        slots.resize((end - start) as usize, 0);
-        m.dense = Some(Dense { start, slots });
+        let len = end - start;
+        if (slots.len() as u64) < len {
+            slots.resize(len as usize, 0);
+        }
+        m.dense = Some(Dense { start, len, slots });
         m
     }
 
@@ -156,7 +162,6 @@ impl DieMap {
         self.finish();
         self.entries.clear();
         self.slots.clear();
-        self.dense_spare.clear();
         self.symbols.clear();
         self.text.clear();
         self.frags.clear();
@@ -168,7 +173,7 @@ impl DieMap {
     /// Whether `die` may be given a slot (a unit's map takes only its own).
     pub fn covers(&self, die: DieId) -> bool {
         match &self.dense {
-            Some(d) => die >= d.start && die - d.start < d.slots.len() as u64,
+            Some(d) => die >= d.start && die - d.start < d.len,
             None => true,
         }
     }
@@ -176,7 +181,11 @@ impl DieMap {
     /// Drops what is only needed while strings are built: DIEs are no
     /// longer looked up, except symbols (`symbol_entry`).
     pub fn finish(&mut self) {
-        if let Some(d) = self.dense.take() {
+        if let Some(mut d) = self.dense.take() {
+            // Only the cells of the DIEs given slots are not zero.
+            for s in &self.slots {
+                d.slots[(s.die - d.start) as usize] = 0;
+            }
             self.dense_spare = d.slots;
         }
         self.index = FxHashMap::default();
@@ -187,7 +196,7 @@ impl DieMap {
     pub fn slot_of(&self, die: DieId) -> Option<SlotId> {
         match &self.dense {
             Some(d) => {
-                let i = die.checked_sub(d.start)?;
+                let i = die.checked_sub(d.start).filter(|&i| i < d.len)?;
                 d.slots.get(i as usize)?.checked_sub(1)
             }
             None => self.index.get(&die).copied(),

@@ -41,6 +41,8 @@ pub struct Dwarf<'a> {
     obj: &'a ObjectFile,
     /// Whether `.debug_info` is large enough for `release_unit` to matter.
     releases: bool,
+    /// `.debug_str`.
+    debug_str: &'a [u8],
 }
 
 /// `.debug_info` from this size on has its units' pages released after
@@ -88,6 +90,10 @@ impl<'a> Dwarf<'a> {
             follow_type_units,
             obj,
             releases: false,
+            debug_str: {
+                use gimli::Section;
+                dwarf.debug_str.reader().slice()
+            },
             dwarf,
         };
         // The headers in order; the units (abbreviations, line tables) on
@@ -255,6 +261,119 @@ impl<'a> Dwarf<'a> {
         Ok(ui)
     }
 
+    /// `read_entry`, keeping only the attributes of `wanted` for the DIE's
+    /// tag (all of them for a tag it does not list): the others read as
+    /// absent. Only attributes of fixed-size forms are left out, skipped
+    /// as gimli skips them; on any error the DIE is read whole, so that
+    /// what fails, and how, is the same.
+    pub fn read_entry_only(
+        &self,
+        hint: usize,
+        die: DieId,
+        entry: &mut Entry<'a>,
+        wanted: &TagAttrs,
+    ) -> Result<usize, Error> {
+        match self.read_wanted(hint, die, entry, wanted) {
+            Some(ui) => Ok(ui),
+            None => self.read_entry(hint, die, entry),
+        }
+    }
+
+    fn read_wanted(
+        &self,
+        hint: usize,
+        die: DieId,
+        entry: &mut Entry<'a>,
+        wanted: &TagAttrs,
+    ) -> Option<usize> {
+        let ui = self.unit_index_near(hint, die).ok()?;
+        let u = &self.units[ui];
+        let off = UnitOffset((die - u.start) as usize);
+        let mut raw = u.unit.entries_raw(Some(off)).ok()?;
+        let abbrev = raw.read_abbreviation().ok()??;
+        read_attrs(&mut raw, abbrev, off, entry, wanted)?;
+        Some(ui)
+    }
+
+    /// `children_into`, reading the attributes of each child of a tag
+    /// `read` takes too, as `read_entry_only` would, into `entries` (one
+    /// per child, `None` for the others; from `spare`). `false`, with
+    /// nothing added, on any error: the caller lists the children the
+    /// plain way, which reports it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn children_entries_into(
+        &self,
+        ui: usize,
+        die: DieId,
+        out: &mut Vec<(DieId, DwTag)>,
+        entries: &mut Vec<Option<Entry<'a>>>,
+        spare: &mut Vec<Entry<'a>>,
+        wanted: &TagAttrs,
+        read: impl Fn(DwTag) -> bool,
+    ) -> bool {
+        let start = out.len();
+        let first = entries.len();
+        if self
+            .children_read(ui, die, out, entries, spare, wanted, read)
+            .is_some()
+        {
+            return true;
+        }
+        out.truncate(start);
+        spare.extend(entries.drain(first..).flatten());
+        false
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn children_read(
+        &self,
+        ui: usize,
+        die: DieId,
+        out: &mut Vec<(DieId, DwTag)>,
+        entries: &mut Vec<Option<Entry<'a>>>,
+        spare: &mut Vec<Entry<'a>>,
+        wanted: &TagAttrs,
+        read: impl Fn(DwTag) -> bool,
+    ) -> Option<()> {
+        let u = &self.units[ui];
+        let off = UnitOffset((die - u.start) as usize);
+        let mut raw = u.unit.entries_raw(Some(off)).ok()?;
+        let parent = raw.read_abbreviation().ok()??;
+        raw.skip_attributes(parent.attributes()).ok()?;
+        if !parent.has_children() {
+            return Some(());
+        }
+        let mut depth = 0usize;
+        while !raw.is_empty() {
+            let at = raw.next_offset();
+            match raw.read_abbreviation().ok()? {
+                None if depth == 0 => return Some(()),
+                None => depth -= 1,
+                Some(a) => {
+                    if depth == 0 && !read(a.tag()) {
+                        raw.skip_attributes(a.attributes()).ok()?;
+                        out.push((u.start + at.0 as u64, a.tag()));
+                        entries.push(None);
+                    } else if depth == 0 {
+                        let mut e = spare.pop().unwrap_or_default();
+                        if read_attrs(&mut raw, a, at, &mut e, wanted).is_none() {
+                            spare.push(e);
+                            return None;
+                        }
+                        out.push((u.start + at.0 as u64, a.tag()));
+                        entries.push(Some(e));
+                    } else {
+                        raw.skip_attributes(a.attributes()).ok()?;
+                    }
+                    if a.has_children() {
+                        depth += 1;
+                    }
+                }
+            }
+        }
+        Some(())
+    }
+
     /// The unit's root DIE.
     pub fn unit_root(&self, ui: usize) -> DieId {
         let u = &self.units[ui];
@@ -412,6 +531,15 @@ impl<'a> Dwarf<'a> {
             return Ok(None);
         };
         let u = &self.units[ui];
+        if let AttributeValue::DebugStrRef(o) = value {
+            // Most names: found at once (gimli looks for the NUL byte by
+            // byte). Anything amiss is left to gimli, and its error.
+            if let Some(tail) = self.debug_str.get(o.0..) {
+                if let Some(n) = memchr::memchr(0, tail) {
+                    return Ok(Some(&tail[..n]));
+                }
+            }
+        }
         match value {
             AttributeValue::String(_)
             | AttributeValue::DebugStrRef(_)
@@ -499,4 +627,117 @@ impl<'a> Dwarf<'a> {
             gimli::UnitType::Skeleton(_) | gimli::UnitType::SplitCompilation(_)
         ) || u.unit.dwo_id.is_some()
     }
+}
+
+/// Attributes of a DIE, by number: the standard ones (below 256) in a
+/// bitmap; any other always counts as included.
+#[derive(Clone, Debug, Default)]
+pub struct AttrSet {
+    bits: [u64; 4],
+}
+
+impl AttrSet {
+    pub fn new(attrs: impl IntoIterator<Item = DwAt>) -> Self {
+        let mut set = AttrSet::default();
+        for at in attrs {
+            if at.0 < 256 {
+                set.bits[usize::from(at.0 >> 6)] |= 1 << (at.0 & 63);
+            }
+        }
+        set
+    }
+
+    #[inline]
+    pub fn contains(&self, at: DwAt) -> bool {
+        at.0 >= 256 || self.bits[usize::from(at.0 >> 6)] & (1 << (at.0 & 63)) != 0
+    }
+}
+
+/// Per tag, the attributes to read of its DIEs (`Dwarf::read_entry_only`);
+/// tags without a set are read whole.
+#[derive(Clone, Debug, Default)]
+pub struct TagAttrs {
+    /// Indexed by tag number, for the standard tags.
+    sets: Vec<Option<AttrSet>>,
+}
+
+impl TagAttrs {
+    pub fn new(sets: impl IntoIterator<Item = (DwTag, AttrSet)>) -> Self {
+        let mut out = TagAttrs::default();
+        for (tag, set) in sets {
+            let i = usize::from(tag.0);
+            if i < 256 {
+                if out.sets.len() <= i {
+                    out.sets.resize(i + 1, None);
+                }
+                out.sets[i] = Some(set);
+            }
+        }
+        out
+    }
+
+    #[inline]
+    fn get(&self, tag: DwTag) -> Option<&AttrSet> {
+        self.sets.get(usize::from(tag.0))?.as_ref()
+    }
+}
+
+/// Reads the attributes of a DIE whose abbreviation was just read (at
+/// `offset`) into `entry`, those of `wanted` only (see `read_entry_only`).
+fn read_attrs<'a>(
+    raw: &mut gimli::EntriesRaw<'_, Reader<'a>>,
+    abbrev: &gimli::Abbreviation,
+    offset: UnitOffset,
+    entry: &mut Entry<'a>,
+    wanted: &TagAttrs,
+) -> Option<()> {
+    entry.depth = 0;
+    entry.offset = offset;
+    entry.tag = abbrev.tag();
+    entry.has_children = abbrev.has_children();
+    entry.attrs.clear();
+    let specs = abbrev.attributes();
+    let Some(set) = wanted.get(abbrev.tag()) else {
+        return raw.read_attributes(specs, &mut entry.attrs).ok();
+    };
+    let skipped =
+        |s: &gimli::AttributeSpecification| !set.contains(s.name()) && fixed_size(s.form());
+    let mut i = 0;
+    while i < specs.len() {
+        if skipped(&specs[i]) {
+            let run = specs[i..].iter().take_while(|s| skipped(s)).count();
+            raw.skip_attributes(&specs[i..i + run]).ok()?;
+            i += run;
+        } else {
+            entry.attrs.push(raw.read_attribute_inline(specs[i]).ok()?);
+            i += 1;
+        }
+    }
+    Some(())
+}
+
+/// Whether attributes of this form are skipped exactly as they are read:
+/// a fixed size, nothing to check (not `DW_FORM_addr`, whose size gimli
+/// checks when it reads one).
+fn fixed_size(form: gimli::DwForm) -> bool {
+    matches!(
+        form,
+        gimli::DW_FORM_data1
+            | gimli::DW_FORM_data2
+            | gimli::DW_FORM_data4
+            | gimli::DW_FORM_data8
+            | gimli::DW_FORM_flag
+            | gimli::DW_FORM_flag_present
+            | gimli::DW_FORM_implicit_const
+            | gimli::DW_FORM_ref1
+            | gimli::DW_FORM_ref2
+            | gimli::DW_FORM_ref4
+            | gimli::DW_FORM_ref8
+            | gimli::DW_FORM_sec_offset
+            | gimli::DW_FORM_strp
+            | gimli::DW_FORM_line_strp
+            | gimli::DW_FORM_strx1
+            | gimli::DW_FORM_strx2
+            | gimli::DW_FORM_strx4
+    )
 }

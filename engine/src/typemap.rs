@@ -235,7 +235,14 @@ fn version(
             if whole {
                 // Frames that began after it was expanded are not whole.
                 let p = seen.pos[target as usize] as usize;
-                tainted = tainted.min(stack.partition_point(|f| f.start <= p));
+                // tainted.min(the first frame that began after p), looked
+                // for only below `tainted` (frames begin in stack order).
+                let below = tainted.min(stack.len());
+                tainted = if below > 0 && stack[below - 1].start > p {
+                    stack[..below].partition_point(|f| f.start <= p)
+                } else {
+                    below
+                };
             }
             continue;
         }
@@ -441,11 +448,31 @@ pub struct Strings<'r> {
     rules: &'r Rules,
     /// kABI rules whose `type_string`s replace strings, when they apply.
     replace: Option<&'r Kabi>,
+    /// The tags below 64 that have a reference prefix, as bits: most DIEs
+    /// a string refers to are of other tags, and are told at once.
+    reference_tags: u64,
+}
+
+impl<'r> Strings<'r> {
+    fn new(rules: &'r Rules, replace: Option<&'r Kabi>) -> Self {
+        let reference_tags = rules
+            .references
+            .keys()
+            .filter(|t| t.0 < 64)
+            .fold(0, |bits, t| bits | 1 << t.0);
+        Strings {
+            rules,
+            replace,
+            reference_tags,
+        }
+    }
 }
 
 pub struct TypeMap<'r> {
     strings: Strings<'r>,
     map: FxHashMap<String, Arc<Expansion>>,
+    /// `map` for the digests of a parallel walk.
+    kept: Arc<Kept>,
     /// Names whose longest strings tied with different text.
     ties: Vec<String>,
     /// The strings of the DIEs that describe symbols.
@@ -456,12 +483,116 @@ pub struct TypeMap<'r> {
     error: Option<Error>,
 }
 
+/// The type map's strings as units' digests see them while the map is
+/// filled (a copy of its entries, kept up to date as units are kept):
+/// a string equal to the one kept for its name, or to any kept before it,
+/// changes nothing, and is left out of the digest (see `unit_strings`).
+#[derive(Default)]
+pub struct Kept {
+    map: std::sync::RwLock<FxHashMap<String, Arc<Expansion>>>,
+}
+
+impl Kept {
+    fn get(&self, name: &str) -> Option<Arc<Expansion>> {
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        map.get(name).cloned()
+    }
+
+    fn set(&self, name: &str, exp: &Arc<Expansion>) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(name) {
+            Some(old) => *old = exp.clone(),
+            None => {
+                map.insert(name.to_string(), exp.clone());
+            }
+        }
+    }
+
+    fn clear(&self) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+/// Whether two slices of the same length are equal: the pieces of strings
+/// are short, and a loop here is faster than a call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() > 32 {
+        return a == b;
+    }
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| {
+        s.get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_ne_bytes)
+    };
+    let mut i = 0;
+    while i + 8 <= a.len() {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    a[i..].iter().zip(&b[i..]).all(|(x, y)| x == y)
+}
+
+/// What `TypeMap::add` does with a string.
+enum Judged {
+    /// The first for its name.
+    New,
+    /// Longer than the one kept: replaces it.
+    Longer,
+    /// As long as the one kept, and different: a tie (the first is kept).
+    Tie,
+    /// Nothing: shorter, the same, or a tie already noted.
+    Kept,
+}
+
 /// What a unit's die map gives the type map: its named strings in the
 /// order their entries were made, and its symbols' strings.
 pub struct UnitStrings {
-    types: Vec<(String, Expansion)>,
+    /// Every type's name and string, one after the other (one buffer for
+    /// the unit rather than a few allocations per type: most of these
+    /// strings are already in the type map and are only compared).
+    text: String,
+    /// Every type's references, as byte ranges of its string.
+    refs: Vec<(u32, u32)>,
+    types: Vec<TypeStrings>,
     symbols: Vec<(DieId, Expansion)>,
 }
+
+/// Where one type's name, string and references are in a `UnitStrings`:
+/// ranges of its `text` (the first two) and of its `refs`.
+struct TypeStrings {
+    name: (usize, usize),
+    string: (usize, usize),
+    refs: (usize, usize),
+}
+
+impl UnitStrings {
+    /// Appends a type's name and string.
+    fn push(&mut self, name: &NameParts<'_>, exp: &Expansion) {
+        let start = self.text.len();
+        for p in name {
+            self.text.push_str(p);
+        }
+        let middle = self.text.len();
+        self.text.push_str(&exp.text);
+        let refs = self.refs.len();
+        self.refs.extend_from_slice(&exp.refs);
+        self.types.push(TypeStrings {
+            name: (start, middle),
+            string: (middle, self.text.len()),
+            refs: (refs, self.refs.len()),
+        });
+    }
+}
+
+/// A reference name in pieces: prefix, quote, name, quote (see
+/// `reference_name_parts`).
+type NameParts<'d> = [&'d str; 4];
 
 /// The lengths of the strings `Strings::expand` builds, per entry of a die
 /// map, worked out without building them: an entry's own text, a space
@@ -501,12 +632,12 @@ fn add_len(a: u64, b: u64) -> u64 {
 /// The length check of the strings of one die map (see `CHECK_AT`): the
 /// named entries to build, and the result, once it is known.
 struct LengthCheck<'d> {
-    named: &'d [(EntryId, String)],
+    named: &'d [(EntryId, NameParts<'d>)],
     result: OnceLock<Result<(), Error>>,
 }
 
 impl<'d> LengthCheck<'d> {
-    fn new(named: &'d [(EntryId, String)]) -> Self {
+    fn new(named: &'d [(EntryId, NameParts<'d>)]) -> Self {
         LengthCheck {
             named,
             result: OnceLock::new(),
@@ -542,12 +673,11 @@ impl<'r> Strings<'r> {
     where
         'r: 'd,
     {
+        let tag = dies.entry_tag(id);
+        if tag.0 < 64 && self.reference_tags & 1 << tag.0 == 0 {
+            return None;
+        }
         reference_name_parts(self.rules, dies, id)
-    }
-
-    /// The reference name of an entry, if it is a named type.
-    fn type_name(&self, dies: &DieMap, id: EntryId) -> Option<String> {
-        self.type_name_parts(dies, id).map(|p| p.concat())
     }
 
     /// The length of the string `expand` builds for `root`: `None` when
@@ -647,11 +777,18 @@ impl<'r> Strings<'r> {
     /// Checks the length of every string of a die map that is to be
     /// built (named types without a kABI replacement, then symbols): the
     /// first beyond `MAX_STRING` is an error.
-    fn check_lengths(&self, dies: &DieMap, named: &[(EntryId, String)]) -> Result<(), Error> {
+    fn check_lengths(
+        &self,
+        dies: &DieMap,
+        named: &[(EntryId, NameParts<'_>)],
+    ) -> Result<(), Error> {
         let mut lens = Lengths::new(dies);
         for (id, name) in named {
-            if self.replace.and_then(|k| k.type_string(name)).is_none() {
-                self.check_length(dies, &mut lens, *id, &|| name.clone())?;
+            let replaced = self
+                .replace
+                .is_some_and(|k| k.type_string(&name.concat()).is_some());
+            if !replaced {
+                self.check_length(dies, &mut lens, *id, &|| name.concat())?;
             }
         }
         for (_, id) in dies.symbol_entries() {
@@ -718,6 +855,88 @@ impl<'r> Strings<'r> {
         Ok(())
     }
 
+    /// Whether `expand` would build exactly `old` for entry `id`, without
+    /// building it. `false` too wherever `expand` might fail or check
+    /// lengths (then the string is built, and fails or not, as before).
+    fn is_expansion(
+        &self,
+        dies: &DieMap,
+        names: &[Option<NameParts<'_>>],
+        id: EntryId,
+        old: &Expansion,
+    ) -> bool {
+        let mut at = (0, 0);
+        self.matches(dies, names, id, old, &mut at, 0) && at == (old.text.len(), old.refs.len())
+    }
+
+    /// Whether the string of entry `id` is in `old` at `at` (a text
+    /// position and a reference number), which it moves past it.
+    fn matches(
+        &self,
+        dies: &DieMap,
+        names: &[Option<NameParts<'_>>],
+        id: EntryId,
+        old: &Expansion,
+        at: &mut (usize, usize),
+        depth: usize,
+    ) -> bool {
+        if depth > MAX_DEPTH || at.0 > CHECK_AT {
+            return false;
+        }
+        let text = old.text.as_bytes();
+        let take = |at: &mut (usize, usize), s: &str| {
+            let end = at.0 + s.len();
+            match text.get(at.0..end) {
+                Some(t) if same_bytes(t, s.as_bytes()) => {
+                    at.0 = end;
+                    true
+                }
+                _ => false,
+            }
+        };
+        let frags = dies.frags(id);
+        for (i, f) in frags.iter().enumerate() {
+            match *f {
+                Frag::Text(a, n) => {
+                    if !take(at, dies.text(a, n)) {
+                        return false;
+                    }
+                }
+                Frag::Break(_) => {
+                    if !matches!(frags.get(i + 1), Some(Frag::Break(_))) && !take(at, " ") {
+                        return false;
+                    }
+                }
+                Frag::Die(d) => {
+                    let Some(child) = dies.resolve(d) else {
+                        return false;
+                    };
+                    match names.get(child as usize).copied().flatten() {
+                        Some(name) => {
+                            let start = at.0;
+                            if !name.iter().all(|p| take(at, p)) {
+                                return false;
+                            }
+                            if old.refs.get(at.1) != Some(&(start as u32, at.0 as u32)) {
+                                return false;
+                            }
+                            at.1 += 1;
+                        }
+                        None => {
+                            let inner = crate::walk::deep(depth, || {
+                                self.matches(dies, names, child, old, at, depth + 1)
+                            });
+                            if !inner {
+                                return false;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        true
+    }
+
     /// The replacement string a kABI `type_string` rule gives `name`.
     fn replacement(&self, name: &str) -> Result<Option<Expansion>, Error> {
         let Some(s) = self.replace.and_then(|k| k.type_string(name)) else {
@@ -740,14 +959,28 @@ impl<'r> Strings<'r> {
     fn expand_named(
         &self,
         dies: &DieMap,
-        name: &str,
+        name: &NameParts<'_>,
         id: EntryId,
         check: &LengthCheck<'_>,
     ) -> Result<Expansion, Error> {
-        if let Some(exp) = self.replacement(name)? {
-            return Ok(exp);
+        self.with_named(dies, name, id, check, Expansion::clone)
+    }
+
+    /// Gives `f` the string of a named entry (or symbol), built in a buffer
+    /// kept per thread: a kABI replacement, or the entry's own.
+    fn with_named<T>(
+        &self,
+        dies: &DieMap,
+        name: &NameParts<'_>,
+        id: EntryId,
+        check: &LengthCheck<'_>,
+        f: impl FnOnce(&Expansion) -> T,
+    ) -> Result<T, Error> {
+        if self.replace.is_some() {
+            if let Some(exp) = self.replacement(&name.concat())? {
+                return Ok(f(&exp));
+            }
         }
-        // Built in a buffer kept per thread, then copied once at its size.
         thread_local! {
             static SCRATCH: std::cell::RefCell<Expansion> = std::cell::RefCell::default();
         }
@@ -756,20 +989,39 @@ impl<'r> Strings<'r> {
             scratch.text.clear();
             scratch.refs.clear();
             let built = self.expand(dies, id, &mut scratch, 0, check);
-            let exp = Expansion {
-                text: scratch.text.as_str().to_owned(),
-                refs: scratch.refs.as_slice().to_vec(),
-            };
+            let out = built.map(|()| f(&scratch));
             if scratch.text.capacity() > MAX_SCRATCH {
                 *scratch = Expansion::default();
             }
-            built.map(|()| exp)
+            out
         })
     }
 
     /// The named entries of a die map to put in the type map, in the order
     /// they were made, with their names.
-    fn named_entries(&self, dies: &DieMap) -> Vec<(EntryId, String)> {
+    fn named_entries<'d>(&self, dies: &'d DieMap) -> Vec<(EntryId, NameParts<'d>)>
+    where
+        'r: 'd,
+    {
+        self.named_entries_of(dies, &self.reference_names(dies))
+    }
+
+    /// The reference name of every entry of a die map (`type_name_parts`).
+    fn reference_names<'d>(&self, dies: &'d DieMap) -> Vec<Option<NameParts<'d>>>
+    where
+        'r: 'd,
+    {
+        (0..dies.entries.len() as EntryId)
+            .map(|id| self.type_name_parts(dies, id))
+            .collect()
+    }
+
+    /// `named_entries`, with every entry's reference name known.
+    fn named_entries_of<'d>(
+        &self,
+        dies: &'d DieMap,
+        names: &[Option<NameParts<'d>>],
+    ) -> Vec<(EntryId, NameParts<'d>)> {
         let mut mapped = vec![false; dies.entries.len()];
         let mut todo = Vec::new();
         for start in 0..dies.entries.len() {
@@ -789,7 +1041,7 @@ impl<'r> Strings<'r> {
                     id = c;
                 }
             }
-            if let Some(name) = self.type_name(dies, id) {
+            if let Some(name) = names[id as usize] {
                 todo.push((id, name));
             }
         }
@@ -811,26 +1063,44 @@ impl<'r> Strings<'r> {
         Ok(out)
     }
 
-    /// The strings of a unit's die map, all on this thread.
-    fn unit_strings(&self, dies: &DieMap) -> Result<UnitStrings, Error> {
-        let named = self.named_entries(dies);
+    /// The strings of a unit's die map, all on this thread. With `kept`,
+    /// a named string equal to one the type map has had for its name is
+    /// left out: the map keeps what it has (strings are only ever replaced
+    /// by longer ones), and notes no tie.
+    fn unit_strings(&self, dies: &DieMap, kept: Option<&Kept>) -> Result<UnitStrings, Error> {
+        let names = self.reference_names(dies);
+        let named = self.named_entries_of(dies, &names);
         let check = LengthCheck::new(&named);
-        let exps = named
-            .iter()
-            .map(|(id, name)| self.expand_named(dies, name, *id, &check))
-            .collect::<Result<Vec<_>, _>>()?;
-        let symbols = self.symbol_strings(dies, &check)?;
-        drop(check);
-        let types = named.into_iter().map(|(_, name)| name).zip(exps).collect();
-        Ok(UnitStrings { types, symbols })
+        let mut out = UnitStrings {
+            text: String::new(),
+            refs: Vec::new(),
+            types: Vec::with_capacity(named.len()),
+            symbols: Vec::new(),
+        };
+        let mut full = String::new();
+        for (id, name) in &named {
+            if let Some(kept) = kept.filter(|_| self.replace.is_none()) {
+                full.clear();
+                name.iter().for_each(|p| full.push_str(p));
+                if let Some(old) = kept.get(&full) {
+                    if self.is_expansion(dies, &names, *id, &old) {
+                        continue;
+                    }
+                }
+            }
+            self.with_named(dies, name, *id, &check, |exp| out.push(name, exp))?;
+        }
+        out.symbols = self.symbol_strings(dies, &check)?;
+        Ok(out)
     }
 }
 
 impl<'r> TypeMap<'r> {
     pub fn new(rules: &'r Rules, replace: Option<&'r Kabi>, dump: bool) -> Self {
         TypeMap {
-            strings: Strings { rules, replace },
+            strings: Strings::new(rules, replace),
             map: FxHashMap::default(),
+            kept: Arc::default(),
             ties: Vec::new(),
             symbols: FxHashMap::default(),
             dump: dump.then(String::new),
@@ -855,23 +1125,48 @@ impl<'r> TypeMap<'r> {
 
     /// Keeps the longest string seen for `name`.
     fn add(&mut self, name: String, exp: Expansion) {
-        match self.map.get_mut(&name) {
-            None => {
+        let judged = self.judge(&name, &exp.text, &exp.refs);
+        self.keep_string(&name, judged, || exp);
+    }
+
+    /// What `add` does with a string, given by its text and references.
+    fn judge(&self, name: &str, text: &str, refs: &[(u32, u32)]) -> Judged {
+        match self.map.get(name) {
+            None => Judged::New,
+            Some(old) if text.len() > old.len() => Judged::Longer,
+            Some(old)
+                if text.len() == old.len()
+                    && (text != old.text || refs != old.refs)
+                    && !self.ties.iter().any(|t| t == name) =>
+            {
+                Judged::Tie
+            }
+            Some(_) => Judged::Kept,
+        }
+    }
+
+    /// Does what `judge` said (`make` builds the string, only when it is
+    /// kept).
+    fn keep_string(&mut self, name: &str, judged: Judged, make: impl FnOnce() -> Expansion) {
+        match judged {
+            Judged::New | Judged::Longer => {
+                let exp = Arc::new(make());
                 if let Some(d) = &mut self.dump {
                     d.push_str(&format!("{name} {}\n", exp.text));
                 }
-                self.map.insert(name, Arc::new(exp));
-            }
-            Some(old) => {
-                if exp.len() > old.len() {
-                    if let Some(d) = &mut self.dump {
-                        d.push_str(&format!("{name} {}\n", exp.text));
+                if Arc::strong_count(&self.kept) > 1 {
+                    // A parallel walk's digests look.
+                    self.kept.set(name, &exp);
+                }
+                match self.map.get_mut(name) {
+                    Some(old) => *old = exp,
+                    None => {
+                        self.map.insert(name.to_string(), exp);
                     }
-                    *old = Arc::new(exp);
-                } else if exp.len() == old.len() && exp != **old && !self.ties.contains(&name) {
-                    self.ties.push(name);
                 }
             }
+            Judged::Tie => self.ties.push(name.to_string()),
+            Judged::Kept => {}
         }
     }
 
@@ -892,7 +1187,7 @@ impl<'r> TypeMap<'r> {
                 .map(|(id, name)| this.expand_named(dies, name, *id, check))
                 .collect();
             for ((_, name), exp) in chunk.iter().zip(strings) {
-                self.add(name.clone(), exp?);
+                self.add(name.concat(), exp?);
             }
         }
         let symbols = self.strings.symbol_strings(dies, &check)?;
@@ -1051,19 +1346,29 @@ impl<'r> TypeMap<'r> {
     }
 }
 
-impl Digester for Strings<'_> {
+/// Digests units' die maps for a type map, leaving out the strings it
+/// already has (see `Strings::unit_strings`).
+pub struct UnitDigester<'r> {
+    strings: Strings<'r>,
+    kept: Arc<Kept>,
+}
+
+impl Digester for UnitDigester<'_> {
     type Digest = Result<UnitStrings, Error>;
 
     fn digest(&self, map: &DieMap) -> Self::Digest {
-        self.unit_strings(map)
+        self.strings.unit_strings(map, Some(&self.kept))
     }
 }
 
 impl<'r> Consumer for TypeMap<'r> {
-    type Digester = Strings<'r>;
+    type Digester = UnitDigester<'r>;
 
-    fn digester(&self) -> Strings<'r> {
-        self.strings
+    fn digester(&self) -> UnitDigester<'r> {
+        UnitDigester {
+            strings: self.strings,
+            kept: self.kept.clone(),
+        }
     }
 
     fn keep(&mut self, digest: Result<UnitStrings, Error>) {
@@ -1072,8 +1377,15 @@ impl<'r> Consumer for TypeMap<'r> {
         }
         match digest {
             Ok(strings) => {
-                for (name, exp) in strings.types {
-                    self.add(name, exp);
+                for t in &strings.types {
+                    let name = &strings.text[t.name.0..t.name.1];
+                    let text = &strings.text[t.string.0..t.string.1];
+                    let refs = &strings.refs[t.refs.0..t.refs.1];
+                    let judged = self.judge(name, text, refs);
+                    self.keep_string(name, judged, || Expansion {
+                        text: text.to_string(),
+                        refs: refs.to_vec(),
+                    });
                 }
                 self.symbols.extend(strings.symbols);
             }
@@ -1089,6 +1401,7 @@ impl<'r> Consumer for TypeMap<'r> {
 
     fn reset(&mut self) {
         self.map.clear();
+        self.kept.clear();
         self.ties.clear();
         self.symbols.clear();
         if let Some(d) = &mut self.dump {
@@ -1150,10 +1463,7 @@ mod tests {
     #[test]
     fn lengths_are_those_of_the_strings_built() {
         let rules = ksymrules_grammar::default_rules();
-        let strings = Strings {
-            rules: &rules,
-            replace: None,
-        };
+        let strings = Strings::new(&rules, None);
         let mut b = Builder::new();
         // Leaves first, as the walk completes them.
         b.entry(1, dw::DW_TAG_base_type, None, &[F::T("base_type int")]);
@@ -1213,10 +1523,7 @@ mod tests {
     #[test]
     fn cycles_and_missing_strings_have_no_length() {
         let rules = ksymrules_grammar::default_rules();
-        let strings = Strings {
-            rules: &rules,
-            replace: None,
-        };
+        let strings = Strings::new(&rules, None);
         let mut b = Builder::new();
         // 2 refers to 3, which is never given a string; 4 and 5 refer to
         // each other (unnamed, so each inlines the other).
@@ -1235,10 +1542,7 @@ mod tests {
     #[test]
     fn doubling_strings_are_refused_before_they_are_built() {
         let rules = ksymrules_grammar::default_rules();
-        let strings = Strings {
-            rules: &rules,
-            replace: None,
-        };
+        let strings = Strings::new(&rules, None);
         // 59 levels, each taking the previous one twice: 3 * 2^59 bytes.
         let mut b = Builder::new();
         b.entry(100, dw::DW_TAG_base_type, None, &[F::T("int")]);
@@ -1252,14 +1556,14 @@ mod tests {
         }
         let dies = &b.map;
         let top = dies.resolve(dies.slot_of(159).unwrap()).unwrap();
-        let named = [(top, "t#top".to_string())];
+        let named = [(top, ["t#top", "", "", ""])];
         let e = strings.check_lengths(dies, &named).unwrap_err();
         assert!(e.message.contains("grows beyond 64 MiB"), "{e}");
         assert!(e.message.contains("t#top (DIE 0x9f)"), "{e}");
         // Building it stops as soon as it passes CHECK_AT.
         let check = LengthCheck::new(&named);
         let e = strings
-            .expand_named(dies, "t#top", top, &check)
+            .expand_named(dies, &["t#top", "", "", ""], top, &check)
             .unwrap_err();
         assert!(
             e.message.contains("would be 1729382256910270464 bytes"),
@@ -1268,7 +1572,12 @@ mod tests {
         // A string below the limit is built, whatever the others are.
         let small = dies.resolve(dies.slot_of(110).unwrap()).unwrap();
         let exp = strings
-            .expand_named(dies, "t#small", small, &LengthCheck::new(&[]))
+            .expand_named(
+                dies,
+                &["t#small", "", "", ""],
+                small,
+                &LengthCheck::new(&[]),
+            )
             .unwrap();
         assert_eq!(exp.len(), 3 << 10);
     }

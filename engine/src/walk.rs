@@ -8,7 +8,7 @@
 //! say is entirely up to the rules.
 
 use crate::diemap::{DieMap, EntryId, Frag, State, Stats};
-use crate::dwarf::{DieId, Dwarf, Entry};
+use crate::dwarf::{AttrSet, DieId, Dwarf, Entry, TagAttrs};
 use crate::stable::{union_status, Kabi, UnionStatus};
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
@@ -189,7 +189,7 @@ impl Dumper {
 }
 
 /// One symbol's walk state.
-struct Walk {
+struct Walk<'r> {
     /// This symbol's number: a DIE's mark (in `Walker::marks`) equal to it
     /// means the DIE was already expanded for this symbol.
     epoch: u32,
@@ -200,13 +200,13 @@ struct Walk {
     first_item: bool,
     depth: usize,
     /// `set` variables: for the rest of the symbol's walk.
-    globals: HashMap<String, String>,
+    globals: HashMap<&'r str, String>,
     /// `let` variables, innermost last: each lives until the description
     /// of the DIE that set it ends.
-    locals: Vec<(String, String)>,
+    locals: Vec<(&'r str, String)>,
 }
 
-impl Walk {
+impl<'r> Walk<'r> {
     fn new() -> Self {
         Walk {
             epoch: 0,
@@ -219,7 +219,7 @@ impl Walk {
     }
 
     fn var(&self, name: &str) -> Option<&str> {
-        match self.locals.iter().rev().find(|(n, _)| n == name) {
+        match self.locals.iter().rev().find(|(n, _)| *n == name) {
             Some((_, v)) => Some(v),
             None => self.globals.get(name).map(String::as_str),
         }
@@ -355,10 +355,11 @@ pub fn walk_object<C: Consumer>(
         Err(e) => return (out, Err(e)),
     };
     let dwarf = cfg.dwarf;
+    let tags = TagRules::new(cfg.rules);
     let type_units = cfg.rules.settings.follow_type_units && dwarf.units.len() > dwarf.main_units;
     if !cfg.sequential && !cfg.dump && !cfg.provenance && !type_units && dwarf.main_units > 1 {
         let saved = syms.clone();
-        match walk_parallel(cfg, &scans, syms, &mut out, consumer) {
+        match walk_parallel(cfg, &scans, &tags, syms, &mut out, consumer) {
             Some(result) => {
                 out.parallel = true;
                 return (out, result);
@@ -374,7 +375,7 @@ pub fn walk_object<C: Consumer>(
         }
     }
     let mut planner = Planner::new(cfg);
-    let mut w = Walker::new(cfg, &scans, None);
+    let mut w = Walker::new(cfg, &scans, &tags, None);
     let progress = Steps::new(cfg.progress, dwarf.main_units);
     let result = (|| {
         for (ui, scan) in scans[..dwarf.main_units].iter().enumerate() {
@@ -460,6 +461,7 @@ fn scan_units(cfg: WalkConfig<'_, '_>, syms: &Symbols) -> Result<Vec<UnitScan>, 
 fn walk_parallel<C: Consumer>(
     cfg: WalkConfig<'_, '_>,
     scans: &[UnitScan],
+    tags: &TagRules<'_>,
     syms: &mut Symbols,
     out: &mut WalkOutput,
     consumer: &mut C,
@@ -491,7 +493,7 @@ fn walk_parallel<C: Consumer>(
     }
     let digester = consumer.digester();
     let build = |ui: usize, jobs: &[Job]| {
-        let mut w = Walker::new(cfg, scans, Some(ui));
+        let mut w = Walker::new(cfg, scans, tags, Some(ui));
         let result = jobs.iter().try_for_each(|&job| w.process_symbol(job));
         if result.is_ok() {
             w.check_reentries();
@@ -667,6 +669,16 @@ fn symbol_name<'a>(dwarf: &Dwarf<'a>, ui: usize, e: &Entry<'a>) -> Result<Option
     Ok(s.map(|s| String::from_utf8_lossy(s).into_owned()))
 }
 
+/// A string of the DWARF as text (`String::from_utf8_lossy`, checked the
+/// faster way first: nearly all are valid).
+#[inline]
+fn text_of(s: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(s) {
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(s),
+    }
+}
+
 /// One candidate's names; `None` when neither is listed.
 fn candidate<'a>(
     dwarf: &Dwarf<'a>,
@@ -763,11 +775,12 @@ pub fn scan_unit(
         // A DIE whose fqn no rule reads needs no scoped name (scopes are
         // kept whatever their tag: their children need their prefix).
         let wanted = scope || fqn_tags.is_none_or(|t| t.contains(tag));
-        // Whether it has a name, when that is all that is needed.
-        let named = (!scope && !export && parent.is_some() && wanted)
+        // Whether it has a name, which is all that is needed (a scope's
+        // name is read when a qualified name needs it: `Walker::fqn`).
+        let named = (!export && (scope || parent.is_some()) && wanted)
             .then(|| string_form(abbrev, dw::DW_AT_name))
             .flatten();
-        if scope || export || (parent.is_some() && wanted && named.is_none()) {
+        if export || ((scope || (parent.is_some() && wanted)) && named.is_none()) {
             entry.tag = tag;
             entry.has_children = abbrev.has_children();
             entry.offset = offset;
@@ -791,31 +804,25 @@ pub fn scan_unit(
         }
         let mut passes = None;
         if scope || (parent.is_some() && wanted) {
-            // Only scopes need the text of their names; others only
-            // whether they have one.
-            let name = if scope {
-                dwarf.string(ui, e, dw::DW_AT_name)?
-            } else {
-                let has = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
-                has.then_some(&[][..])
-            };
+            let has_name = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
+            let offset = (id - u.start) as u32;
             match parent {
-                Some(p) if scope || name.is_some() => {
-                    names.scoped.push(((id - u.start) as u32, p));
+                Some(p) if scope || has_name => {
+                    names.scoped.push((offset, p));
                     if scope {
-                        let inner =
-                            name.map_or(Cow::Borrowed("<anonymous>"), String::from_utf8_lossy);
-                        names
-                            .scopes
-                            .push(format!("{}::{inner}", names.scopes[p as usize]));
+                        names.scopes.push(Scope {
+                            offset,
+                            parent: Some(p),
+                        });
                         passes = Some((names.scopes.len() - 1) as u32);
                     }
                 }
-                None => {
-                    if let Some(n) = name {
-                        names.scopes.push(String::from_utf8_lossy(n).into_owned());
-                        passes = Some((names.scopes.len() - 1) as u32);
-                    }
+                None if has_name => {
+                    names.scopes.push(Scope {
+                        offset,
+                        parent: None,
+                    });
+                    passes = Some((names.scopes.len() - 1) as u32);
                 }
                 _ => {}
             }
@@ -989,6 +996,8 @@ pub struct Walker<'a, 'r> {
     /// alone, reset per unit, as gendwarfksyms does (even when a reference
     /// leads to another unit); type units have their own.
     files: HashMap<(Option<usize>, u64), String>,
+    /// The prefixes scopes pass on, by unit and scope (see `UnitNames`).
+    prefixes: HashMap<(usize, u32), String>,
     /// `unit.X` fields read, per unit.
     unit_fields: HashMap<(usize, UnitField), Option<String>>,
     /// Re-entered (DIE, state) pairs, checked once they are complete.
@@ -1011,13 +1020,88 @@ pub struct Walker<'a, 'r> {
     epoch: u32,
     /// The children of the DIEs being described, innermost last.
     kids: Vec<(DieId, gimli::DwTag)>,
+    /// Their entries, read as they were listed, until described.
+    kid_entries: Vec<Option<Entry<'a>>>,
+    /// A child's entry, for the `process_type` about to describe it:
+    /// (DIE, unit, entry).
+    preread: Option<(DieId, usize, Entry<'a>)>,
     /// Entries to read DIEs into, kept for their memory.
     entries: Vec<Entry<'a>>,
+    /// Per tag: the rule that describes it, and whether it is expanded once
+    /// (looked up at every DIE).
+    tags: &'r TagRules<'r>,
+}
+
+/// Per tag with a rule, the attributes its description reads of the DIE:
+/// those the rule and the `expand` condition name (which any rule may
+/// test), and the name (`fqn`). What else is read of other DIEs (a child
+/// tested by a condition, a reference followed, kABI conventions) is read
+/// from their own entries.
+fn described_attrs(rules: &Rules) -> TagAttrs {
+    let mut extra = vec![dw::DW_AT_name];
+    if let Some(c) = &rules.expand_when {
+        extra.extend(c.attributes());
+    }
+    TagAttrs::new(rules.types.keys().map(|&tag| {
+        let read = rules.attributes_read(tag);
+        (
+            tag,
+            AttrSet::new(read.into_iter().chain(extra.iter().copied())),
+        )
+    }))
+}
+
+/// The rules of each tag, by number for the standard ones.
+struct TagRules<'r> {
+    rules: &'r Rules,
+    /// Indexed by tag, below `STANDARD_TAGS`.
+    standard: Vec<(Option<&'r Template>, bool)>,
+    /// The attributes the walk reads of a DIE it describes.
+    attrs: TagAttrs,
+}
+
+const STANDARD_TAGS: u16 = 0x100;
+
+impl<'r> TagRules<'r> {
+    fn new(rules: &'r Rules) -> Self {
+        let standard = (0..STANDARD_TAGS)
+            .map(|t| {
+                let tag = DwTag(t);
+                (rules.types.get(&tag), rules.is_expanded_once(tag))
+            })
+            .collect();
+        TagRules {
+            rules,
+            standard,
+            attrs: described_attrs(rules),
+        }
+    }
+
+    #[inline]
+    fn template(&self, tag: DwTag) -> Option<&'r Template> {
+        match self.standard.get(usize::from(tag.0)) {
+            Some(&(t, _)) => t,
+            None => self.rules.types.get(&tag),
+        }
+    }
+
+    #[inline]
+    fn is_expanded_once(&self, tag: DwTag) -> bool {
+        match self.standard.get(usize::from(tag.0)) {
+            Some(&(_, once)) => once,
+            None => self.rules.is_expanded_once(tag),
+        }
+    }
 }
 
 impl<'a, 'r> Walker<'a, 'r> {
     /// A walker for the whole object, or for unit `home` alone.
-    fn new(cfg: WalkConfig<'a, 'r>, scans: &'r [UnitScan], home: Option<usize>) -> Self {
+    fn new(
+        cfg: WalkConfig<'a, 'r>,
+        scans: &'r [UnitScan],
+        tags: &'r TagRules<'r>,
+        home: Option<usize>,
+    ) -> Self {
         let dwarf = cfg.dwarf;
         // Exports reach a fraction of the DIEs; about one in 24 bytes of
         // .debug_info is a DIE that ends up in the map.
@@ -1055,6 +1139,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             current: home.unwrap_or(0),
             crossed: false,
             files: HashMap::default(),
+            prefixes: HashMap::default(),
             unit_fields: HashMap::default(),
             reentered: Vec::new(),
             visits: FxHashMap::default(),
@@ -1065,7 +1150,10 @@ impl<'a, 'r> Walker<'a, 'r> {
             marks: Vec::new(),
             epoch: 0,
             kids: Vec::new(),
+            kid_entries: Vec::new(),
+            preread: None,
             entries: Vec::new(),
+            tags,
         }
     }
 
@@ -1073,7 +1161,7 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     /// The fully qualified name of a DIE ("" when unnamed, or when its unit
     /// has not been reached yet).
-    fn fqn(&self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<Cow<'a, str>, Error> {
+    fn fqn(&mut self, ui: usize, die: DieId, entry: &Entry<'a>) -> Result<Cow<'a, str>, Error> {
         let u = &self.dwarf.units[ui];
         if u.main && ui > self.current {
             return Ok(Cow::Borrowed(""));
@@ -1081,18 +1169,50 @@ impl<'a, 'r> Walker<'a, 'r> {
         let Some(name) = self.dwarf.string(ui, entry, dw::DW_AT_name)? else {
             return Ok(Cow::Borrowed(""));
         };
-        let name = String::from_utf8_lossy(name);
+        let name = text_of(name);
         let names = &self.scans[ui].names;
         let offset = (die - u.start) as u32;
         Ok(
             match names.scoped.binary_search_by_key(&offset, |&(d, _)| d) {
-                Ok(i) => Cow::Owned(format!(
-                    "{}::{}",
-                    names.scopes[names.scoped[i].1 as usize], name
-                )),
+                Ok(i) => {
+                    let scope = names.scoped[i].1;
+                    Cow::Owned(format!("{}::{}", self.scope_prefix(ui, scope)?, name))
+                }
                 Err(_) => name,
             },
         )
+    }
+
+    /// The prefix scope `scope` of unit `ui` passes on, from its name and
+    /// its own scope's prefix (cached).
+    fn scope_prefix(&mut self, ui: usize, scope: u32) -> Result<&str, Error> {
+        let scopes = &self.scans[ui].names.scopes;
+        // The scopes up to one whose prefix is known, innermost first.
+        let mut chain = Vec::new();
+        let mut next = Some(scope);
+        while let Some(s) = next {
+            if self.prefixes.contains_key(&(ui, s)) {
+                break;
+            }
+            chain.push(s);
+            next = scopes[s as usize].parent;
+        }
+        let start = self.dwarf.units[ui].start;
+        for &s in chain.iter().rev() {
+            let sc = scopes[s as usize];
+            let (sui, se) = self.dwarf.entry(start + u64::from(sc.offset))?;
+            let name = self.dwarf.string(sui, &se, dw::DW_AT_name)?.map(text_of);
+            let prefix = match sc.parent {
+                None => name.unwrap_or_default().into_owned(),
+                Some(p) => format!(
+                    "{}::{}",
+                    self.prefixes[&(ui, p)],
+                    name.unwrap_or(Cow::Borrowed("<anonymous>"))
+                ),
+            };
+            self.prefixes.insert((ui, s), prefix);
+        }
+        Ok(&self.prefixes[&(ui, scope)])
     }
 
     /// Notes a DIE this walker's map cannot take (outside its unit).
@@ -1150,7 +1270,7 @@ impl<'a, 'r> Walker<'a, 'r> {
     /// Describes `die` as a type, appending a reference to it to `parent`.
     fn process_type(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         parent: Option<EntryId>,
         die: DieId,
     ) -> Result<(), Error> {
@@ -1173,19 +1293,44 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     fn process_type_inner(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         parent: Option<EntryId>,
         die: DieId,
     ) -> Result<(), Error> {
         // A DIE met for the first time is read whole at once: it is about
         // to be described.
         let mut read = None;
-        let slot = match self.map.slot_of(die) {
-            Some(slot) => slot,
-            None => {
+        // A child just listed comes read.
+        let mut pre = None;
+        if let Some((d, ui, e)) = self.preread.take() {
+            if d == die {
+                pre = Some((ui, e));
+            } else {
+                self.entries.push(e);
+            }
+        }
+        let slot = match (self.map.slot_of(die), pre) {
+            (Some(slot), pre) => {
+                if let Some((_, e)) = pre {
+                    self.entries.push(e);
+                }
+                slot
+            }
+            (None, Some((ui, entry))) => {
+                if let Err(e) = self.check_home(die) {
+                    self.entries.push(entry);
+                    return Err(e);
+                }
+                let slot = self.map.slot_for(die, entry.tag());
+                read = Some((ui, entry));
+                slot
+            }
+            (None, None) => {
                 self.check_home(die)?;
                 let mut entry = self.entries.pop().unwrap_or_else(new_entry);
-                let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
+                let ui =
+                    self.dwarf
+                        .read_entry_only(self.current, die, &mut entry, &self.tags.attrs)?;
                 let slot = self.map.slot_for(die, entry.tag());
                 read = Some((ui, entry));
                 slot
@@ -1194,7 +1339,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         let tag = self.map.slot_tag(slot).unwrap_or(gimli::DW_TAG_null);
         let saved_expand = walk.expand;
         let mut want = State::Complete;
-        if self.rules.is_expanded_once(tag) {
+        if self.tags.is_expanded_once(tag) {
             if self.marks.len() <= slot as usize {
                 self.marks.resize(self.map.slot_count(), 0);
             }
@@ -1213,8 +1358,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 self.replay(walk, id)?;
             }
         } else {
-            let rules = self.rules;
-            let Some(template) = rules.types.get(&tag) else {
+            let Some(template) = self.tags.template(tag) else {
                 return Err(Error::new(format!(
                     "unexpected type {} at DIE {die:#x}: no rule describes it",
                     tag_name(tag)
@@ -1229,7 +1373,12 @@ impl<'a, 'r> Walker<'a, 'r> {
                 Some(r) => r,
                 None => {
                     let mut entry = self.entries.pop().unwrap_or_else(new_entry);
-                    let ui = self.dwarf.read_entry(self.current, die, &mut entry)?;
+                    let ui = self.dwarf.read_entry_only(
+                        self.current,
+                        die,
+                        &mut entry,
+                        &self.tags.attrs,
+                    )?;
                     (ui, entry)
                 }
             };
@@ -1248,11 +1397,11 @@ impl<'a, 'r> Walker<'a, 'r> {
     #[allow(clippy::too_many_arguments)]
     fn build(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         ui: usize,
         die: DieId,
         entry: Entry<'a>,
-        template: &Template,
+        template: &'r Template,
         id: EntryId,
         want: State,
     ) -> Result<(), Error> {
@@ -1284,7 +1433,7 @@ impl<'a, 'r> Walker<'a, 'r> {
     /// entry in turn; it marks nothing and builds nothing. So the replay
     /// visits the flattened list of expand-once DIEs, in the order the full
     /// walk would meet them, which gives exactly the same marks and builds.
-    fn replay(&mut self, walk: &mut Walk, id: EntryId) -> Result<(), Error> {
+    fn replay(&mut self, walk: &mut Walk<'r>, id: EntryId) -> Result<(), Error> {
         if self.dump.is_none() {
             if let Some(visits) = self.visits_of(id) {
                 for &d in visits.iter() {
@@ -1388,7 +1537,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             let once = self
                 .map
                 .slot_tag(slot)
-                .is_some_and(|t| self.rules.is_expanded_once(t));
+                .is_some_and(|t| self.tags.is_expanded_once(t));
             let complete = self.map.get_slot(slot, State::Complete);
             let unexpanded = once
                 .then(|| self.map.get_slot(slot, State::Unexpanded))
@@ -1432,7 +1581,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             stack.push((e, i + 1));
             let &Frag::Die(slot) = f else { continue };
             let tag = self.map.slot_tag(slot)?;
-            if self.rules.is_expanded_once(tag) {
+            if self.tags.is_expanded_once(tag) {
                 out.push(self.map.die_of(slot));
                 if out.len() > MAX_VISITS {
                     return None;
@@ -1461,8 +1610,19 @@ impl<'a, 'r> Walker<'a, 'r> {
         }
         let keys: HashSet<(DieId, State)> =
             self.reentered.iter().map(|&(d, st, _)| (d, st)).collect();
+        // The slots of those DIEs, so that most entries are passed over
+        // without hashing.
+        let mut re_slots = vec![false; self.map.slot_count()];
+        for &(d, _, _) in &self.reentered {
+            if let Some(slot) = self.map.slot_of(d) {
+                re_slots[slot as usize] = true;
+            }
+        }
         let mut by_key: HashMap<(DieId, State), Vec<EntryId>> = HashMap::default();
         for (id, e) in self.map.entries.iter().enumerate() {
+            if !re_slots[e.slot as usize] {
+                continue;
+            }
             let die = self.map.die(id as EntryId);
             if keys.contains(&(die, e.state)) {
                 by_key
@@ -1529,7 +1689,12 @@ impl<'a, 'r> Walker<'a, 'r> {
         self.map.add_break(id, n);
     }
 
-    fn run_ops(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, ops: &[Op]) -> Result<(), Error> {
+    fn run_ops(
+        &mut self,
+        walk: &mut Walk<'r>,
+        ctx: &mut Ctx<'a>,
+        ops: &'r [Op],
+    ) -> Result<(), Error> {
         for op in ops {
             match op {
                 Op::Text(s, o) => {
@@ -1549,19 +1714,23 @@ impl<'a, 'r> Walker<'a, 'r> {
                 }
                 Op::SetVar(name, e) => match self.eval(walk, ctx, e)? {
                     Val::Absent | Val::Die(_) => {
-                        walk.globals.remove(name);
+                        if !walk.globals.is_empty() {
+                            walk.globals.remove(name.as_str());
+                        }
                     }
                     v => {
-                        walk.globals.insert(name.clone(), v.text());
+                        walk.globals.insert(name, v.text());
                     }
                 },
                 Op::LetVar(name, e) => {
                     if let v @ (Val::Int(_) | Val::Str(_)) = self.eval(walk, ctx, e)? {
-                        walk.locals.push((name.clone(), v.text()));
+                        walk.locals.push((name, v.text()));
                     }
                 }
                 Op::ClearVar(name) => {
-                    walk.globals.remove(name);
+                    if !walk.globals.is_empty() {
+                        walk.globals.remove(name.as_str());
+                    }
                 }
                 Op::If(arms, otherwise) => {
                     let mut taken = None;
@@ -1593,21 +1762,45 @@ impl<'a, 'r> Walker<'a, 'r> {
 
     fn children(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         ctx: &mut Ctx<'a>,
         arms: &[ChildArm],
     ) -> Result<(), Error> {
-        // The children go on a stack shared by nested calls.
+        // The children go on a stack shared by nested calls, read as they
+        // are listed (most are described next).
         let start = self.kids.len();
-        let listed = self.dwarf.children_into(ctx.ui, ctx.die, &mut self.kids);
+        let (dwarf, tags) = (self.dwarf, self.tags);
+        let read = dwarf.children_entries_into(
+            ctx.ui,
+            ctx.die,
+            &mut self.kids,
+            &mut self.kid_entries,
+            &mut self.entries,
+            &tags.attrs,
+            // Those that the first arm that fits describes at once.
+            |tag| {
+                arms.iter()
+                    .find(|a| a.fits(tag))
+                    .is_some_and(|a| a.when.is_none() && matches!(a.action, Action::Describe))
+            },
+        );
+        let listed = if read {
+            Ok(())
+        } else {
+            let listed = dwarf.children_into(ctx.ui, ctx.die, &mut self.kids);
+            self.kid_entries.resize_with(self.kids.len(), || None);
+            listed
+        };
         let result = listed.and_then(|()| self.each_child(walk, ctx, arms, start));
         self.kids.truncate(start);
+        let unused = self.kid_entries.drain(start..).flatten();
+        self.entries.extend(unused);
         result
     }
 
     fn each_child(
         &mut self,
-        walk: &mut Walk,
+        walk: &mut Walk<'r>,
         ctx: &mut Ctx<'a>,
         arms: &[ChildArm],
         start: usize,
@@ -1643,6 +1836,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             match action {
                 Action::Describe => {
                     self.note(ctx, None);
+                    if let Some(e) = self.kid_entries[i].take() {
+                        self.preread = Some((child, ctx.ui, e));
+                    }
                     self.process_type(walk, Some(ctx.id), child)?
                 }
                 Action::Skip => {}
@@ -1657,7 +1853,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         Ok(())
     }
 
-    fn print(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, v: Val<'_>) -> Result<(), Error> {
+    fn print(&mut self, walk: &mut Walk<'r>, ctx: &mut Ctx<'a>, v: Val<'_>) -> Result<(), Error> {
         match v {
             Val::Absent => {}
             Val::Int(n) => {
@@ -1751,7 +1947,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                         }
                     }
                     AttrClass::String => match self.dwarf.string(ctx.ui, &ctx.entry, at)? {
-                        Some(s) => Val::Str(String::from_utf8_lossy(s)),
+                        Some(s) => Val::Str(text_of(s)),
                         None => Val::Absent,
                     },
                     AttrClass::Reference => match self.reference(ctx, at)? {
@@ -1782,14 +1978,18 @@ impl<'a, 'r> Walker<'a, 'r> {
     /// The path of a file of a unit's line table, cached as gendwarfksyms
     /// caches it.
     fn file_path(&mut self, ui: usize, index: u64) -> Result<String, Error> {
+        self.file_path_ref(ui, index).map(str::to_string)
+    }
+
+    /// `file_path`, borrowed from the cache.
+    fn file_path_ref(&mut self, ui: usize, index: u64) -> Result<&str, Error> {
         let unit = (!self.dwarf.units[ui].main).then_some(ui);
         let key = (unit, index);
-        if let Some(p) = self.files.get(&key) {
-            return Ok(p.clone());
+        if !self.files.contains_key(&key) {
+            let p = String::from_utf8_lossy(&self.dwarf.file_name(ui, index)?).into_owned();
+            self.files.insert(key, p);
         }
-        let p = String::from_utf8_lossy(&self.dwarf.file_name(ui, index)?).into_owned();
-        self.files.insert(key, p.clone());
-        Ok(p)
+        Ok(&self.files[&key])
     }
 
     fn call(&self, f: Builtin, args: &[Val<'_>]) -> Val<'static> {
@@ -1820,7 +2020,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         }
     }
 
-    fn eval(&mut self, walk: &Walk, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'a>, Error> {
+    fn eval(&mut self, walk: &Walk<'r>, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'a>, Error> {
         Ok(match e {
             Expr::Int(v) => Val::Int(*v),
             Expr::Str(s) => Val::Str(Cow::Owned(s.clone())),
@@ -1849,7 +2049,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         })
     }
 
-    fn test(&mut self, walk: &mut Walk, ctx: &mut Ctx<'a>, c: &Cond) -> Result<bool, Error> {
+    fn test(&mut self, walk: &mut Walk<'r>, ctx: &mut Ctx<'a>, c: &Cond) -> Result<bool, Error> {
         Ok(match c {
             // Whether a string attribute is there needs no string.
             Cond::Has(Expr::Field(Field::Attr(at, AttrClass::String))) => {
@@ -1906,6 +2106,15 @@ impl<'a, 'r> Walker<'a, 'r> {
                     _ => false,
                 };
                 same == matches!(c, Cond::Eq(..))
+            }
+            // A file path (`decl_file ~ "*.c"`) is matched in the cache.
+            Cond::Match(Expr::Field(Field::Attr(at, AttrClass::File)), g)
+            | Cond::NoMatch(Expr::Field(Field::Attr(at, AttrClass::File)), g) => {
+                let m = match Dwarf::constant(&ctx.entry, *at) {
+                    Some(index) => g.is_match(self.file_path_ref(ctx.ui, index)?),
+                    None => false,
+                };
+                m == matches!(c, Cond::Match(..))
             }
             Cond::Match(a, g) | Cond::NoMatch(a, g) => {
                 let m = match self.eval(walk, ctx, a)? {
@@ -2158,11 +2367,22 @@ fn unexpanded_is_pure(ops: &[Op], stable: bool) -> bool {
 /// The qualified-name prefixes of one unit.
 #[derive(Debug, Default)]
 pub struct UnitNames {
-    /// Prefixes passed on by namespaces, classes and structures.
-    scopes: Vec<String>,
+    /// Namespaces, classes and structures that pass a prefix on: a named
+    /// one at the top passes its name, one inside a scope `scope::name`
+    /// (`scope::<anonymous>` when unnamed). Their names are read when a
+    /// prefix is needed (rarely, in C: structures pass theirs to members,
+    /// whose names the rules seldom qualify).
+    scopes: Vec<Scope>,
     /// Their direct children that have names: (offset in the unit,
     /// scope), by offset. (Millions in a vmlinux: 8 bytes each.)
     scoped: Vec<(u32, u32)>,
+}
+
+/// A scope DIE: its offset in its unit, and the scope it is in.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    offset: u32,
+    parent: Option<u32>,
 }
 
 #[cfg(test)]

@@ -362,6 +362,15 @@ impl Rules {
     }
 }
 
+impl Cond {
+    /// The attributes this condition reads of the DIE it is tested on.
+    pub fn attributes(&self) -> std::collections::BTreeSet<DwAt> {
+        let mut out = std::collections::BTreeSet::new();
+        cond_attrs(self, &mut out);
+        out
+    }
+}
+
 fn ops_attrs(ops: &[Op], out: &mut std::collections::BTreeSet<DwAt>) {
     for op in ops {
         match op {
