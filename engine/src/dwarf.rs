@@ -271,7 +271,7 @@ impl<'a> Dwarf<'a> {
         hint: usize,
         die: DieId,
         entry: &mut Entry<'a>,
-        wanted: &TagAttrs,
+        wanted: &TagAttrs<'_>,
     ) -> Result<usize, Error> {
         match self.read_wanted(hint, die, entry, wanted) {
             Some(ui) => Ok(ui),
@@ -284,7 +284,7 @@ impl<'a> Dwarf<'a> {
         hint: usize,
         die: DieId,
         entry: &mut Entry<'a>,
-        wanted: &TagAttrs,
+        wanted: &TagAttrs<'_>,
     ) -> Option<usize> {
         let ui = self.unit_index_near(hint, die).ok()?;
         let u = &self.units[ui];
@@ -308,7 +308,7 @@ impl<'a> Dwarf<'a> {
         out: &mut Vec<(DieId, DwTag)>,
         entries: &mut Vec<Option<Entry<'a>>>,
         spare: &mut Vec<Entry<'a>>,
-        wanted: &TagAttrs,
+        wanted: &TagAttrs<'_>,
         read: impl Fn(DwTag) -> bool,
     ) -> bool {
         let start = out.len();
@@ -332,7 +332,7 @@ impl<'a> Dwarf<'a> {
         out: &mut Vec<(DieId, DwTag)>,
         entries: &mut Vec<Option<Entry<'a>>>,
         spare: &mut Vec<Entry<'a>>,
-        wanted: &TagAttrs,
+        wanted: &TagAttrs<'_>,
         read: impl Fn(DwTag) -> bool,
     ) -> Option<()> {
         let u = &self.units[ui];
@@ -654,31 +654,39 @@ impl AttrSet {
 }
 
 /// Per tag, the attributes to read of its DIEs (`Dwarf::read_entry_only`);
-/// tags without a set are read whole.
-#[derive(Clone, Debug, Default)]
-pub struct TagAttrs {
+/// tags without a set are read whole. A tag's set is worked out the first
+/// time a DIE of the tag is read: a small object meets few of the tags a
+/// rules file describes, and kbuild runs one process per object.
+pub struct TagAttrs<'r> {
     /// Indexed by tag number, for the standard tags.
-    sets: Vec<Option<AttrSet>>,
+    sets: Vec<std::sync::OnceLock<Option<AttrSet>>>,
+    /// A tag's set.
+    of: Box<dyn Fn(DwTag) -> Option<AttrSet> + Send + Sync + 'r>,
 }
 
-impl TagAttrs {
-    pub fn new(sets: impl IntoIterator<Item = (DwTag, AttrSet)>) -> Self {
-        let mut out = TagAttrs::default();
-        for (tag, set) in sets {
-            let i = usize::from(tag.0);
-            if i < 256 {
-                if out.sets.len() <= i {
-                    out.sets.resize(i + 1, None);
-                }
-                out.sets[i] = Some(set);
-            }
+impl<'r> TagAttrs<'r> {
+    pub fn new(of: impl Fn(DwTag) -> Option<AttrSet> + Send + Sync + 'r) -> Self {
+        TagAttrs {
+            sets: (0..256).map(|_| std::sync::OnceLock::new()).collect(),
+            of: Box::new(of),
         }
-        out
     }
 
     #[inline]
     fn get(&self, tag: DwTag) -> Option<&AttrSet> {
-        self.sets.get(usize::from(tag.0))?.as_ref()
+        self.sets
+            .get(usize::from(tag.0))?
+            .get_or_init(|| (self.of)(tag))
+            .as_ref()
+    }
+}
+
+impl std::fmt::Debug for TagAttrs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let known: Vec<_> = (0..self.sets.len())
+            .filter_map(|t| Some((t, self.sets[t].get()?.as_ref()?)))
+            .collect();
+        f.debug_struct("TagAttrs").field("known", &known).finish()
     }
 }
 
@@ -689,7 +697,7 @@ fn read_attrs<'a>(
     abbrev: &gimli::Abbreviation,
     offset: UnitOffset,
     entry: &mut Entry<'a>,
-    wanted: &TagAttrs,
+    wanted: &TagAttrs<'_>,
 ) -> Option<()> {
     entry.depth = 0;
     entry.offset = offset;

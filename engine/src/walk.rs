@@ -1037,18 +1037,17 @@ pub struct Walker<'a, 'r> {
 /// test), and the name (`fqn`). What else is read of other DIEs (a child
 /// tested by a condition, a reference followed, kABI conventions) is read
 /// from their own entries.
-fn described_attrs(rules: &Rules) -> TagAttrs {
+fn described_attrs(rules: &Rules) -> TagAttrs<'_> {
     let mut extra = vec![dw::DW_AT_name];
     if let Some(c) = &rules.expand_when {
         extra.extend(c.attributes());
     }
-    TagAttrs::new(rules.types.keys().map(|&tag| {
-        let read = rules.attributes_read(tag);
-        (
-            tag,
-            AttrSet::new(read.into_iter().chain(extra.iter().copied())),
-        )
-    }))
+    TagAttrs::new(move |tag| {
+        rules.types.contains_key(&tag).then(|| {
+            let read = rules.attributes_read(tag);
+            AttrSet::new(read.into_iter().chain(extra.iter().copied()))
+        })
+    })
 }
 
 /// The rules of each tag, by number for the standard ones.
@@ -1057,19 +1056,26 @@ struct TagRules<'r> {
     /// Indexed by tag, below `STANDARD_TAGS`.
     standard: Vec<(Option<&'r Template>, bool)>,
     /// The attributes the walk reads of a DIE it describes.
-    attrs: TagAttrs,
+    attrs: TagAttrs<'r>,
 }
 
 const STANDARD_TAGS: u16 = 0x100;
 
 impl<'r> TagRules<'r> {
     fn new(rules: &'r Rules) -> Self {
-        let standard = (0..STANDARD_TAGS)
-            .map(|t| {
-                let tag = DwTag(t);
-                (rules.types.get(&tag), rules.is_expanded_once(tag))
-            })
-            .collect();
+        // From the rules' own tags (a lookup of every tag number costs a
+        // tiny object more than its walk).
+        let mut standard = vec![(None, false); usize::from(STANDARD_TAGS)];
+        for (tag, template) in &rules.types {
+            if let Some(s) = standard.get_mut(usize::from(tag.0)) {
+                s.0 = Some(template);
+            }
+        }
+        for tag in &rules.expand_tags {
+            if let Some(s) = standard.get_mut(usize::from(tag.0)) {
+                s.1 = rules.is_expanded_once(*tag);
+            }
+        }
         TagRules {
             rules,
             standard,
