@@ -718,6 +718,14 @@ fn candidate<'a>(
 /// `fqn_tags` (see `fqn_readers`) limits the scoped names kept to the DIEs
 /// of these tags, the only ones whose `fqn` the rules can read (`None`:
 /// any tag). A C object's members, most of its DIEs, are not among them.
+///
+/// The body of a subprogram the scan reads the attributes of (a
+/// candidate), most DIEs of a unit, is jumped over when the subprogram
+/// says where its sibling is (`DW_AT_sibling`, which gcc gives DIEs with
+/// children): no export is in a body, and what a body's DIEs need for
+/// their names depends on nothing outside it (a subprogram passes no
+/// prefix), so the walk scans a body when it asks for a name in it
+/// (`scan_body`). The bodies jumped over are kept (`UnitNames::scoped`).
 pub fn scan_unit(
     dwarf: &Dwarf<'_>,
     ui: usize,
@@ -725,12 +733,19 @@ pub fn scan_unit(
     prefix: &str,
     fqn_tags: Option<&TagSet>,
 ) -> Result<UnitScan, Error> {
-    let mut out = UnitScan::default();
-    let names = &mut out.names;
+    scan_unit_jumping(dwarf, ui, syms, prefix, fqn_tags, true)
+}
+
+/// `scan_unit`, jumping over bodies or not (for tests).
+fn scan_unit_jumping(
+    dwarf: &Dwarf<'_>,
+    ui: usize,
+    syms: &Symbols,
+    prefix: &str,
+    fqn_tags: Option<&TagSet>,
+    jump: bool,
+) -> Result<UnitScan, Error> {
     let u = &dwarf.units[ui];
-    let main = u.main;
-    // Only abbreviations are read, and attributes only where needed.
-    let malformed = |e: gimli::Error| Error::new(format!("malformed DWARF: {e}"));
     if u.end - u.start > u64::from(u32::MAX) {
         // Offsets in a unit are kept in 32 bits (`UnitNames::scoped`).
         return Err(Error::new(format!(
@@ -739,100 +754,195 @@ pub fn scan_unit(
             u.start
         )));
     }
-    let mut raw = u.unit.entries_raw(None).map_err(malformed)?;
-    let mut entry = Entry::default();
-    // Per depth: the prefix this DIE passes to its children, and whether
-    // its children are looked at for exports.
-    let mut stack: Vec<(Option<u32>, bool)> = Vec::new();
-    while !raw.is_empty() {
-        let depth = raw.next_depth();
-        let offset = raw.next_offset();
-        let Some(abbrev) = raw.read_abbreviation().map_err(malformed)? else {
-            continue;
-        };
-        if depth < 0 {
-            return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
-        }
-        let d = depth as usize;
-        stack.truncate(d);
-        if d == 0 {
-            raw.skip_attributes(abbrev.attributes())
-                .map_err(malformed)?;
-            stack.push((None, true));
-            continue;
-        }
-        let (parent, visible) = stack.get(d - 1).copied().unwrap_or((None, false));
-        let tag = abbrev.tag();
-        let scope = matches!(
-            tag,
-            dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
-        );
-        let id = u.start + offset.0 as u64;
-        let export = visible
-            && main
-            && out.error.is_none()
-            && matches!(tag, dw::DW_TAG_subprogram | dw::DW_TAG_variable);
-        // A DIE whose fqn no rule reads needs no scoped name (scopes are
-        // kept whatever their tag: their children need their prefix).
-        let wanted = scope || fqn_tags.is_none_or(|t| t.contains(tag));
-        // Whether it has a name, which is all that is needed (a scope's
-        // name is read when a qualified name needs it: `Walker::fqn`).
-        let named = (!export && (scope || parent.is_some()) && wanted)
-            .then(|| string_form(abbrev, dw::DW_AT_name))
-            .flatten();
-        if export || ((scope || (parent.is_some() && wanted)) && named.is_none()) {
-            entry.tag = tag;
-            entry.has_children = abbrev.has_children();
-            entry.offset = offset;
-            raw.read_attributes(abbrev.attributes(), &mut entry.attrs)
-                .map_err(malformed)?;
-        } else {
-            raw.skip_attributes(abbrev.attributes())
-                .map_err(malformed)?;
-        }
-        let e = &entry;
-        if visible && main && out.error.is_none() {
-            if scope && d > MAX_DEPTH {
-                out.error = Some(Error::new("DIE tree nested too deeply"));
-            } else if export {
-                match candidate(dwarf, ui, id, e, syms, prefix) {
-                    Ok(Some(c)) => out.candidates.push(c),
-                    Ok(None) => {}
-                    Err(err) => out.error = Some(err),
-                }
-            }
-        }
-        let mut passes = None;
-        if scope || (parent.is_some() && wanted) {
-            let has_name = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
-            let offset = (id - u.start) as u32;
-            match parent {
-                Some(p) if scope || has_name => {
-                    names.scoped.push((offset, p));
-                    if scope {
-                        names.scopes.push(Scope {
-                            offset,
-                            parent: Some(p),
-                        });
-                        passes = Some((names.scopes.len() - 1) as u32);
-                    }
-                }
-                None if has_name => {
-                    names.scopes.push(Scope {
-                        offset,
-                        parent: None,
-                    });
-                    passes = Some((names.scopes.len() - 1) as u32);
-                }
-                _ => {}
-            }
-        }
-        stack.push((passes, visible && scope));
-    }
+    let mut out = UnitScan::default();
+    scan_dies::<false>(
+        dwarf,
+        ui,
+        None,
+        0,
+        Vec::new(),
+        Some((syms, prefix)),
+        fqn_tags,
+        jump,
+        &mut out,
+    )?;
     // Kept for the whole walk, for every unit.
     out.names.scoped.shrink_to_fit();
     out.names.scopes.shrink_to_fit();
     Ok(out)
+}
+
+/// The names of the DIEs of a body `scan_unit` jumped over, as the scan
+/// would have found them: the children of a subprogram have no scope
+/// above them and cannot be exports.
+fn scan_body(
+    dwarf: &Dwarf<'_>,
+    ui: usize,
+    body: Body,
+    fqn_tags: Option<&TagSet>,
+) -> Result<UnitNames, Error> {
+    let mut out = UnitScan::default();
+    scan_dies::<true>(
+        dwarf,
+        ui,
+        Some(body.start),
+        body.end,
+        vec![(None, false)],
+        None,
+        fqn_tags,
+        false,
+        &mut out,
+    )?;
+    Ok(out.names)
+}
+
+fn malformed(e: gimli::Error) -> Error {
+    Error::new(format!("malformed DWARF: {e}"))
+}
+
+/// The scan of `scan_unit` from offset `start` (the unit's first DIE when
+/// `None`), with `stack` holding, per depth, what the DIEs above it pass
+/// on: the prefix a DIE passes to its children, and whether its children
+/// are looked at for exports. For a whole unit, or (`BODY`, and no
+/// `exports` looked for) for the body of a subprogram, which ends at the
+/// subprogram's sibling (`end`) or at the end of its children. Bodies are
+/// jumped over when `jump`, and never inside a body.
+#[allow(clippy::too_many_arguments)]
+fn scan_dies<const BODY: bool>(
+    dwarf: &Dwarf<'_>,
+    ui: usize,
+    mut start: Option<u32>,
+    end: u32,
+    mut stack: Vec<(Option<u32>, bool)>,
+    exports: Option<(&Symbols, &str)>,
+    fqn_tags: Option<&TagSet>,
+    jump: bool,
+    out: &mut UnitScan,
+) -> Result<(), Error> {
+    let names = &mut out.names;
+    let u = &dwarf.units[ui];
+    let main = u.main && !BODY;
+    let size = u.end - u.start;
+    // Only abbreviations are read, and attributes only where needed.
+    let mut entry = Entry::default();
+    // The depth of the DIE the reading starts at (after a jump, the
+    // sibling's).
+    let mut base = stack.len() as isize;
+    'read: loop {
+        let mut raw = u
+            .unit
+            .entries_raw(start.map(|o| gimli::UnitOffset(o as usize)))
+            .map_err(malformed)?;
+        while !raw.is_empty() {
+            let depth = base + raw.next_depth();
+            let offset = raw.next_offset();
+            if BODY && (depth < 1 || offset.0 as u64 >= u64::from(end)) {
+                break;
+            }
+            let Some(abbrev) = raw.read_abbreviation().map_err(malformed)? else {
+                continue;
+            };
+            if depth < 0 {
+                return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
+            }
+            let d = depth as usize;
+            stack.truncate(d);
+            if d == 0 {
+                raw.skip_attributes(abbrev.attributes())
+                    .map_err(malformed)?;
+                stack.push((None, true));
+                continue;
+            }
+            let (parent, visible) = stack.get(d - 1).copied().unwrap_or((None, false));
+            let tag = abbrev.tag();
+            let scope = matches!(
+                tag,
+                dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
+            );
+            let id = u.start + offset.0 as u64;
+            let export = visible
+                && main
+                && out.error.is_none()
+                && matches!(tag, dw::DW_TAG_subprogram | dw::DW_TAG_variable);
+            // A DIE whose fqn no rule reads needs no scoped name (scopes are
+            // kept whatever their tag: their children need their prefix).
+            let wanted = scope || fqn_tags.is_none_or(|t| t.contains(tag));
+            // Whether it has a name, which is all that is needed (a scope's
+            // name is read when a qualified name needs it: `Walker::fqn`).
+            let named = (!export && (scope || parent.is_some()) && wanted)
+                .then(|| string_form(abbrev, dw::DW_AT_name))
+                .flatten();
+            if export || ((scope || (parent.is_some() && wanted)) && named.is_none()) {
+                entry.tag = tag;
+                entry.has_children = abbrev.has_children();
+                entry.offset = offset;
+                raw.read_attributes(abbrev.attributes(), &mut entry.attrs)
+                    .map_err(malformed)?;
+            } else {
+                raw.skip_attributes(abbrev.attributes())
+                    .map_err(malformed)?;
+            }
+            let e = &entry;
+            if export {
+                if let Some((syms, prefix)) = exports {
+                    match candidate(dwarf, ui, id, e, syms, prefix) {
+                        Ok(Some(c)) => out.candidates.push(c),
+                        Ok(None) => {}
+                        Err(err) => out.error = Some(err),
+                    }
+                }
+            } else if scope && visible && main && out.error.is_none() && d > MAX_DEPTH {
+                out.error = Some(Error::new("DIE tree nested too deeply"));
+            }
+            let mut passes = None;
+            if scope || (parent.is_some() && wanted) {
+                let has_name = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
+                let offset = (id - u.start) as u32;
+                match parent {
+                    Some(p) if scope || has_name => {
+                        names.scoped.push((offset, p));
+                        if scope {
+                            names.scopes.push(Scope {
+                                offset,
+                                parent: Some(p),
+                            });
+                            passes = Some((names.scopes.len() - 1) as u32);
+                        }
+                    }
+                    None if has_name => {
+                        names.scopes.push(Scope {
+                            offset,
+                            parent: None,
+                        });
+                        passes = Some((names.scopes.len() - 1) as u32);
+                    }
+                    _ => {}
+                }
+            }
+            stack.push((passes, visible && scope));
+            // A candidate subprogram's body, jumped over when its sibling is
+            // where a sibling can be: after the first child's offset, in the
+            // unit.
+            if !BODY && jump && export && tag == dw::DW_TAG_subprogram && abbrev.has_children() {
+                let first = raw.next_offset().0 as u64;
+                if let Some(gimli::AttributeValue::UnitRef(sib)) =
+                    e.attr_value_raw(dw::DW_AT_sibling)
+                {
+                    let sib = sib.0 as u64;
+                    if sib > first && sib < size {
+                        names.push_body(Body {
+                            start: first as u32,
+                            end: sib as u32,
+                        });
+                        start = Some(sib as u32);
+                        base = d as isize;
+                        continue 'read;
+                    }
+                }
+            }
+        }
+        return Ok(());
+    }
 }
 
 /// Decides which unit describes which listed symbol, as gendwarfksyms'
@@ -996,8 +1106,15 @@ pub struct Walker<'a, 'r> {
     /// alone, reset per unit, as gendwarfksyms does (even when a reference
     /// leads to another unit); type units have their own.
     files: HashMap<(Option<usize>, u64), String>,
-    /// The prefixes scopes pass on, by unit and scope (see `UnitNames`).
-    prefixes: HashMap<(usize, u32), String>,
+    /// The prefixes scopes pass on, by unit, body (0 for the scan's own
+    /// names, else the body's first child) and scope (see `UnitNames`).
+    prefixes: HashMap<(usize, u32, u32), String>,
+    /// The names in the bodies the scan jumped over, by unit and first
+    /// child, scanned when a name in one was asked for.
+    bodies: HashMap<(usize, u32), Rc<UnitNames>>,
+    /// The tags whose `fqn` the rules can read (`None`: any), for body
+    /// scans: found for the first.
+    fqn_tags: Option<Option<TagSet>>,
     /// `unit.X` fields read, per unit.
     unit_fields: HashMap<(usize, UnitField), Option<String>>,
     /// Re-entered (DIE, state) pairs, checked once they are complete.
@@ -1146,6 +1263,8 @@ impl<'a, 'r> Walker<'a, 'r> {
             crossed: false,
             files: HashMap::default(),
             prefixes: HashMap::default(),
+            bodies: HashMap::default(),
+            fqn_tags: None,
             unit_fields: HashMap::default(),
             reentered: Vec::new(),
             visits: FxHashMap::default(),
@@ -1176,28 +1295,57 @@ impl<'a, 'r> Walker<'a, 'r> {
             return Ok(Cow::Borrowed(""));
         };
         let name = text_of(name);
-        let names = &self.scans[ui].names;
+        let scans = self.scans;
+        let names = &scans[ui].names;
         let offset = (die - u.start) as u32;
-        Ok(
-            match names.scoped.binary_search_by_key(&offset, |&(d, _)| d) {
-                Ok(i) => {
-                    let scope = names.scoped[i].1;
-                    Cow::Owned(format!("{}::{}", self.scope_prefix(ui, scope)?, name))
-                }
-                Err(_) => name,
+        let scope = match names.place(offset) {
+            Place::Scoped(scope) => Some((0, scope)),
+            Place::Body(b) => match self.body_names(ui, b)?.place(offset) {
+                Place::Scoped(scope) => Some((b.start, scope)),
+                _ => None,
             },
-        )
+            Place::Plain => None,
+        };
+        Ok(match scope {
+            Some((body, scope)) => {
+                Cow::Owned(format!("{}::{}", self.scope_prefix(ui, body, scope)?, name))
+            }
+            None => name,
+        })
     }
 
-    /// The prefix scope `scope` of unit `ui` passes on, from its name and
-    /// its own scope's prefix (cached).
-    fn scope_prefix(&mut self, ui: usize, scope: u32) -> Result<&str, Error> {
-        let scopes = &self.scans[ui].names.scopes;
+    /// The names in a body of unit `ui`, scanned the first time.
+    fn body_names(&mut self, ui: usize, body: Body) -> Result<Rc<UnitNames>, Error> {
+        if let Some(names) = self.bodies.get(&(ui, body.start)) {
+            return Ok(names.clone());
+        }
+        let rules = self.rules;
+        let tags = self
+            .fqn_tags
+            .get_or_insert_with(|| fqn_readers(rules).map(|tags| TagSet::new(&tags)));
+        let names = Rc::new(scan_body(self.dwarf, ui, body, tags.as_ref())?);
+        self.bodies.insert((ui, body.start), names.clone());
+        Ok(names)
+    }
+
+    /// The prefix scope `scope` of unit `ui` passes on (of the body that
+    /// starts at `body`, when not 0), from its name and its own scope's
+    /// prefix (cached).
+    fn scope_prefix(&mut self, ui: usize, body: u32, scope: u32) -> Result<&str, Error> {
+        let scans = self.scans;
+        let held;
+        let scopes = match body {
+            0 => &scans[ui].names.scopes,
+            start => {
+                held = self.bodies[&(ui, start)].clone();
+                &held.scopes
+            }
+        };
         // The scopes up to one whose prefix is known, innermost first.
         let mut chain = Vec::new();
         let mut next = Some(scope);
         while let Some(s) = next {
-            if self.prefixes.contains_key(&(ui, s)) {
+            if self.prefixes.contains_key(&(ui, body, s)) {
                 break;
             }
             chain.push(s);
@@ -1212,13 +1360,13 @@ impl<'a, 'r> Walker<'a, 'r> {
                 None => name.unwrap_or_default().into_owned(),
                 Some(p) => format!(
                     "{}::{}",
-                    self.prefixes[&(ui, p)],
+                    self.prefixes[&(ui, body, p)],
                     name.unwrap_or(Cow::Borrowed("<anonymous>"))
                 ),
             };
-            self.prefixes.insert((ui, s), prefix);
+            self.prefixes.insert((ui, body, s), prefix);
         }
-        Ok(&self.prefixes[&(ui, scope)])
+        Ok(&self.prefixes[&(ui, body, scope)])
     }
 
     /// Notes a DIE this walker's map cannot take (outside its unit).
@@ -2380,8 +2528,64 @@ pub struct UnitNames {
     /// whose names the rules seldom qualify).
     scopes: Vec<Scope>,
     /// Their direct children that have names: (offset in the unit,
-    /// scope), by offset. (Millions in a vmlinux: 8 bytes each.)
+    /// scope), by offset. (Millions in a vmlinux: 8 bytes each.) With
+    /// them, the subprogram bodies the scan jumped over (see `scan_body`),
+    /// whose DIEs are in neither list: (first child, `BODY_START`) and
+    /// (last byte, `BODY_END`). (No DIE is at a body's last byte, which
+    /// ends its list of children, and a unit of at most 4 GiB has fewer
+    /// scopes than these numbers.)
     scoped: Vec<(u32, u32)>,
+}
+
+const BODY_START: u32 = u32::MAX;
+const BODY_END: u32 = u32::MAX - 1;
+
+/// Where a DIE's name stands in its unit's names.
+enum Place {
+    /// It is a direct child of this scope, which passes it a prefix.
+    Scoped(u32),
+    /// It is in a body the scan jumped over.
+    Body(Body),
+    /// Neither: its name is its fqn.
+    Plain,
+}
+
+impl UnitNames {
+    fn place(&self, offset: u32) -> Place {
+        // The body's first mark, when the DIE is in one.
+        let start = match self.scoped.binary_search_by_key(&offset, |&(d, _)| d) {
+            Ok(i) => match self.scoped[i].1 {
+                BODY_START => i,
+                BODY_END => match i.checked_sub(1) {
+                    Some(i) => i,
+                    None => return Place::Plain,
+                },
+                scope => return Place::Scoped(scope),
+            },
+            Err(i) if i > 0 && self.scoped[i - 1].1 == BODY_START => i - 1,
+            Err(_) => return Place::Plain,
+        };
+        match (self.scoped.get(start), self.scoped.get(start + 1)) {
+            (Some(&(first, BODY_START)), Some(&(last, BODY_END))) => Place::Body(Body {
+                start: first,
+                end: last + 1,
+            }),
+            _ => Place::Plain,
+        }
+    }
+
+    fn push_body(&mut self, body: Body) {
+        self.scoped.push((body.start, BODY_START));
+        self.scoped.push((body.end - 1, BODY_END));
+    }
+}
+
+/// A subprogram body: the offsets in its unit of its first child and of
+/// the subprogram's sibling.
+#[derive(Debug, Clone, Copy)]
+struct Body {
+    start: u32,
+    end: u32,
 }
 
 /// A scope DIE: its offset in its unit, and the scope it is in.
@@ -2394,6 +2598,115 @@ struct Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scopes a name is qualified by, innermost first, by offset.
+    fn qualifiers(names: &UnitNames, mut s: u32) -> Vec<u32> {
+        let mut chain = Vec::new();
+        loop {
+            let sc = names.scopes[s as usize];
+            chain.push(sc.offset);
+            match sc.parent {
+                Some(p) => s = p,
+                None => return chain,
+            }
+        }
+    }
+
+    /// Every object of the golden cases at hand (with its symbols).
+    fn golden_objects() -> Vec<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut found = Vec::new();
+        for dir in [
+            "corpus/golden",
+            "../shared/golden-ko",
+            "../shared/golden-kbuild",
+            "../shared/golden-rust",
+        ] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.file_name().is_some_and(|n| n == "input.o")
+                        && p.with_file_name("symbols").exists()
+                    {
+                        found.push(p);
+                    }
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn jumping_over_bodies_keeps_every_name_and_candidate() {
+        let rules = ksymrules_grammar::default_rules();
+        let default_tags = fqn_readers(&rules).map(|t| TagSet::new(&t));
+        let prefix = rules.settings.symbol_pointer_prefix.as_str();
+        let (mut objects, mut bodies, mut in_bodies) = (0, 0, 0);
+        for path in golden_objects() {
+            // (Some error cases are not objects at all.)
+            let Ok(obj) = crate::elf::ObjectFile::open(&path) else {
+                continue;
+            };
+            let Ok(dwarf) = Dwarf::load(&obj, false) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(path.with_file_name("symbols")).unwrap();
+            let syms = Symbols::parse(&text);
+            objects += 1;
+            for tags in [default_tags.as_ref(), None] {
+                for ui in 0..dwarf.units.len() {
+                    let full = scan_unit_jumping(&dwarf, ui, &syms, prefix, tags, false);
+                    let jumped = scan_unit_jumping(&dwarf, ui, &syms, prefix, tags, true);
+                    let (Ok(full), Ok(jumped)) = (full, jumped) else {
+                        panic!("{}: a scan failed", path.display());
+                    };
+                    let dies = |c: &[Candidate]| c.iter().map(|c| c.die).collect::<Vec<_>>();
+                    assert_eq!(dies(&full.candidates), dies(&jumped.candidates));
+                    assert_eq!(full.error, jumped.error);
+                    let mut scanned: HashMap<u32, UnitNames> = HashMap::default();
+                    let u = &dwarf.units[ui];
+                    let mut raw = u.unit.entries_raw(None).unwrap();
+                    while !raw.is_empty() {
+                        let offset = raw.next_offset().0 as u32;
+                        let Some(abbrev) = raw.read_abbreviation().unwrap() else {
+                            continue;
+                        };
+                        raw.skip_attributes(abbrev.attributes()).unwrap();
+                        let want = match full.names.place(offset) {
+                            Place::Scoped(s) => Some(qualifiers(&full.names, s)),
+                            Place::Plain => None,
+                            Place::Body(_) => panic!("a body without jumping"),
+                        };
+                        let got = match jumped.names.place(offset) {
+                            Place::Scoped(s) => Some(qualifiers(&jumped.names, s)),
+                            Place::Plain => None,
+                            Place::Body(b) => {
+                                in_bodies += 1;
+                                let names = scanned.entry(b.start).or_insert_with(|| {
+                                    bodies += 1;
+                                    scan_body(&dwarf, ui, b, tags).unwrap()
+                                });
+                                match names.place(offset) {
+                                    Place::Scoped(s) => Some(qualifiers(names, s)),
+                                    _ => None,
+                                }
+                            }
+                        };
+                        assert_eq!(want, got, "{}: DIE {offset:#x}", path.display());
+                    }
+                }
+            }
+        }
+        eprintln!("{objects} objects, {bodies} bodies, {in_bodies} DIEs in them");
+        assert!(objects > 0 && bodies > 0);
+    }
 
     #[test]
     fn only_dies_whose_fqn_the_rules_read_get_scoped_names() {
