@@ -681,15 +681,6 @@ impl<'r> TagAttrs<'r> {
     }
 }
 
-impl std::fmt::Debug for TagAttrs<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let known: Vec<_> = (0..self.sets.len())
-            .filter_map(|t| Some((t, self.sets[t].get()?.as_ref()?)))
-            .collect();
-        f.debug_struct("TagAttrs").field("known", &known).finish()
-    }
-}
-
 /// Reads the attributes of a DIE whose abbreviation was just read (at
 /// `offset`) into `entry`, those of `wanted` only (see `read_entry_only`).
 fn read_attrs<'a>(

@@ -1190,7 +1190,7 @@ impl<'r> TagRules<'r> {
         }
         for tag in &rules.expand_tags {
             if let Some(s) = standard.get_mut(usize::from(tag.0)) {
-                s.1 = rules.is_expanded_once(*tag);
+                s.1 = true;
             }
         }
         TagRules {
