@@ -214,7 +214,8 @@ enum GlobMatch {
     Prefix(String),
     /// `*text`
     Suffix(String),
-    Matcher(globset::GlobMatcher),
+    /// Boxed: a matcher is large, and conditions are kept by value.
+    Matcher(Box<globset::GlobMatcher>),
 }
 
 impl Glob {
@@ -227,7 +228,7 @@ impl Glob {
         } else if let Some(s) = pattern.strip_prefix('*').filter(|s| plain(s)) {
             GlobMatch::Suffix(s.to_string())
         } else {
-            GlobMatch::Matcher(globset::Glob::new(pattern)?.compile_matcher())
+            GlobMatch::Matcher(Box::new(globset::Glob::new(pattern)?.compile_matcher()))
         };
         Ok(Glob {
             pattern: pattern.to_string(),
