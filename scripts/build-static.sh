@@ -14,6 +14,12 @@
 # cannot be built static). Static linking needs glibc's static libraries
 # (Debian: libc6-dev). On a host that is not Linux with glibc, it is an
 # ordinary release build.
+#
+# When the linker takes a symbol order (lld, mold: rustc links with its own
+# lld on x86_64 Linux), the functions listed in scripts/hot-functions.txt
+# are put side by side at the start of the code, so that a run over a small
+# object faults in fewer pieces of the program (scripts/hot-functions.sh
+# says why and writes the list). KSYMRULES_NO_ORDER=1 builds without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +30,30 @@ case "$host" in
 	export RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static ${RUSTFLAGS:-}"
 	;;
 esac
-cargo build --release -q --target "$host" -p ksymrules >&2
+order=()
+list=scripts/hot-functions.txt
+if [ -z "${KSYMRULES_NO_ORDER:-}" ] && [ -f "$list" ]; then
+	# Named by its contents, so that a new list relinks (cargo does not
+	# watch the files a link argument names).
+	sum=$(cksum <"$list" | cut -d' ' -f1)
+	copy=$PWD/target/$host/hot-functions-$sum.txt
+	mkdir -p "target/$host"
+	[ -f "$copy" ] || cp "$list" "$copy"
+	order=(-C "link-arg=-Wl,--symbol-ordering-file=$copy" -C link-arg=-Wl,--no-warn-symbol-ordering)
+	# Does this toolchain's linker take an order? (GNU ld does not.)
+	probe=$(mktemp -d)
+	echo 'fn main() {}' >"$probe/p.rs"
+	if ! rustc ${RUSTFLAGS:-} --target "$host" "${order[@]}" -o "$probe/p" "$probe/p.rs" 2>/dev/null; then
+		echo "build-static.sh: the linker takes no symbol order; building without one" >&2
+		order=()
+	fi
+	rm -rf "$probe"
+fi
+if [ ${#order[@]} -gt 0 ]; then
+	cargo rustc --release -q --target "$host" -p ksymrules --bin ksymrules -- "${order[@]}" >&2
+else
+	cargo build --release -q --target "$host" -p ksymrules >&2
+fi
 # (Apart: `--example` would build the examples alone, not the tool.)
 [ $# -eq 0 ] || cargo build --release -q --target "$host" "$@" >&2
 echo "target/$host/release/ksymrules"
