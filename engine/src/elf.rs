@@ -772,6 +772,7 @@ impl ObjectFile {
         }
         let big = self.big_endian;
         let mut symbols: Option<SymbolTable<'_>> = None;
+        let mut last_op: Option<(u32, Op)> = None;
         for entry in entries.chunks_exact(entry_size) {
             let field =
                 |offset: usize, width: usize| read_uint(entry, offset, width, big).unwrap_or(0);
@@ -789,13 +790,21 @@ impl ObjectFile {
                 };
                 (field(0, 4), info >> 8, (info & 0xff) as u32, addend)
             };
-            let op = relocation_op(self.machine, rtype).ok_or_else(|| {
-                ElfError::UnsupportedRelocation {
-                    rtype,
-                    machine: self.machine,
-                    section: target_name.clone(),
+            // Sections use few types, mostly one: the last is kept.
+            let op = match last_op {
+                Some((t, op)) if t == rtype => op,
+                _ => {
+                    let op = relocation_op(self.machine, rtype).ok_or_else(|| {
+                        ElfError::UnsupportedRelocation {
+                            rtype,
+                            machine: self.machine,
+                            section: target_name.clone(),
+                        }
+                    })?;
+                    last_op = Some((rtype, op));
+                    op
                 }
-            })?;
+            };
             if op == Op::Ignore {
                 continue;
             }
@@ -806,10 +815,7 @@ impl ObjectFile {
                     symbols = Some(self.symbol_table(section.link as usize)?);
                 }
                 let value = match &symbols {
-                    Some(table) => usize::try_from(symbol)
-                        .ok()
-                        .and_then(|i| table.get(i))
-                        .map(|sym| sym.value),
+                    Some(table) => usize::try_from(symbol).ok().and_then(|i| table.value(i)),
                     None => None,
                 };
                 value.ok_or_else(|| ElfError::SymbolOutOfRange {
@@ -863,6 +869,17 @@ struct SymbolTable<'a> {
 }
 
 impl SymbolTable<'_> {
+    /// Symbol `index`'s value alone (what a relocation needs).
+    fn value(&self, index: usize) -> Option<u64> {
+        if index >= self.count {
+            return None;
+        }
+        let base = index.checked_mul(self.entry_size)?;
+        let entry = self.data.get(base..base.checked_add(self.entry_size)?)?;
+        let (offset, width) = if self.is_64 { (8, 8) } else { (4, 4) };
+        read_uint(entry, offset, width, self.big_endian)
+    }
+
     fn get(&self, index: usize) -> Option<RawSymbol> {
         if index >= self.count {
             return None;
@@ -888,20 +905,32 @@ impl SymbolTable<'_> {
 }
 
 /// Reads a `width`-byte (1..=8) unsigned integer at `offset`.
+#[inline]
 fn read_uint(data: &[u8], offset: usize, width: usize, big_endian: bool) -> Option<u64> {
     if width == 0 || width > 8 {
         return None;
     }
     let bytes = data.get(offset..offset.checked_add(width)?)?;
-    let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
-    Some(if big_endian {
-        bytes.iter().fold(0, fold)
-    } else {
-        bytes.iter().rev().fold(0, fold)
+    // The common widths in one load (a relocation section is read 24 bytes
+    // an entry, a symbol 8 bytes a value).
+    Some(match (width, big_endian) {
+        (8, false) => u64::from_le_bytes(bytes.try_into().ok()?),
+        (8, true) => u64::from_be_bytes(bytes.try_into().ok()?),
+        (4, false) => u32::from_le_bytes(bytes.try_into().ok()?).into(),
+        (4, true) => u32::from_be_bytes(bytes.try_into().ok()?).into(),
+        _ => {
+            let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
+            if big_endian {
+                bytes.iter().fold(0, fold)
+            } else {
+                bytes.iter().rev().fold(0, fold)
+            }
+        }
     })
 }
 
 /// Writes the low `width` (1..=8) bytes of `value` at `offset`.
+#[inline]
 fn write_uint(
     data: &mut [u8],
     offset: usize,
@@ -913,9 +942,17 @@ fn write_uint(
         return None;
     }
     let bytes = data.get_mut(offset..offset.checked_add(width)?)?;
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        let shift = if big_endian { width - 1 - i } else { i } * 8;
-        *byte = (value >> shift) as u8;
+    match (width, big_endian) {
+        (8, false) => bytes.copy_from_slice(&value.to_le_bytes()),
+        (8, true) => bytes.copy_from_slice(&value.to_be_bytes()),
+        (4, false) => bytes.copy_from_slice(&(value as u32).to_le_bytes()),
+        (4, true) => bytes.copy_from_slice(&(value as u32).to_be_bytes()),
+        _ => {
+            for (i, byte) in bytes.iter_mut().enumerate() {
+                let shift = if big_endian { width - 1 - i } else { i } * 8;
+                *byte = (value >> shift) as u8;
+            }
+        }
     }
     Some(())
 }
@@ -1246,6 +1283,45 @@ mod tests {
         assert_eq!(read_uint(&buf, 5, 4, true), None);
         assert_eq!(read_uint(&buf, usize::MAX, 2, true), None);
         assert_eq!(write_uint(&mut buf, 7, 2, true, 0), None);
+    }
+
+    /// Every width, both byte orders, every offset that fits: what is read
+    /// is the bytes taken most significant first (big) or last (little),
+    /// and what is written reads back as the value's low bytes.
+    #[test]
+    fn uint_every_width_matches_the_bytes() {
+        let bytes: Vec<u8> = (1..=12).map(|i| i * 17).collect();
+        for width in 0..=9 {
+            for offset in 0..=bytes.len() {
+                for big in [false, true] {
+                    let got = read_uint(&bytes, offset, width, big);
+                    let want = (1..=8).contains(&width).then_some(()).and_then(|_| {
+                        let b = bytes.get(offset..offset + width)?;
+                        let f = |acc: u64, &x: &u8| acc << 8 | u64::from(x);
+                        Some(if big {
+                            b.iter().fold(0, f)
+                        } else {
+                            b.iter().rev().fold(0, f)
+                        })
+                    });
+                    assert_eq!(got, want, "width {width} offset {offset} big {big}");
+                    let mut buf = bytes.clone();
+                    let value = 0x8877_6655_4433_2211u64;
+                    if write_uint(&mut buf, offset, width, big, value).is_some() {
+                        let mask = if width == 8 {
+                            !0
+                        } else {
+                            (1 << (8 * width)) - 1
+                        };
+                        assert_eq!(read_uint(&buf, offset, width, big), Some(value & mask));
+                        assert_eq!(buf[..offset], bytes[..offset], "bytes before kept");
+                        assert_eq!(buf[offset + width..], bytes[offset + width..], "after kept");
+                    } else {
+                        assert_eq!(want, None, "width {width} offset {offset}: not written");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
