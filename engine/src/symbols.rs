@@ -58,6 +58,9 @@ impl Symbols {
     /// line names a symbol; repeats and blank lines are ignored.
     pub fn parse(text: &str) -> Symbols {
         let mut s = Symbols::default();
+        let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+        s.list.reserve(lines);
+        s.by_name.reserve(lines);
         for line in text.lines() {
             let Some(name) = line.split_whitespace().next() else {
                 continue;
@@ -77,9 +80,12 @@ impl Symbols {
         }
         // Buckets in ascending order; inside a bucket, the most recently
         // listed symbol first.
-        let mut order: Vec<usize> = (0..s.list.len()).collect();
-        order.sort_by_key(|&i| (fnv1a(&s.list[i].name) % NAME_BUCKETS, std::cmp::Reverse(i)));
-        s.order = order;
+        // (Each name hashed once: sorting asks for keys many times over.)
+        let mut keyed: Vec<(u32, std::cmp::Reverse<usize>)> = (s.list.iter().enumerate())
+            .map(|(i, sym)| (fnv1a(&sym.name) % NAME_BUCKETS, std::cmp::Reverse(i)))
+            .collect();
+        keyed.sort_unstable();
+        s.order = keyed.into_iter().map(|(_, i)| i.0).collect();
         s
     }
 

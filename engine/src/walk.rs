@@ -661,12 +661,16 @@ fn string_form(abbrev: &gimli::Abbreviation, at: gimli::DwAt) -> Option<bool> {
 }
 
 /// A DIE's linkage name, or else its name.
-fn symbol_name<'a>(dwarf: &Dwarf<'a>, ui: usize, e: &Entry<'a>) -> Result<Option<String>, Error> {
+fn symbol_name<'a>(
+    dwarf: &Dwarf<'a>,
+    ui: usize,
+    e: &Entry<'a>,
+) -> Result<Option<Cow<'a, str>>, Error> {
     let s = match dwarf.string(ui, e, dw::DW_AT_linkage_name)? {
         Some(s) => Some(s),
         None => dwarf.string(ui, e, dw::DW_AT_name)?,
     };
-    Ok(s.map(|s| String::from_utf8_lossy(s).into_owned()))
+    Ok(s.map(text_of))
 }
 
 /// A string of the DWARF as text (`String::from_utf8_lossy`, checked the
@@ -697,16 +701,18 @@ fn candidate<'a>(
         }
         None => None,
     };
-    let listed = |n: &Option<String>| n.as_deref().is_some_and(|n| syms.find(n, prefix).is_some());
+    let listed =
+        |n: &Option<Cow<'_, str>>| n.as_deref().is_some_and(|n| syms.find(n, prefix).is_some());
     if !listed(&own) && !listed(&origin_name) {
+        // Most functions and variables of a unit: nothing is allocated.
         return Ok(None);
     }
     Ok(Some(Candidate {
         die,
         subprogram: e.tag() == dw::DW_TAG_subprogram,
-        own,
+        own: own.map(Cow::into_owned),
         origin,
-        origin_name,
+        origin_name: origin_name.map(Cow::into_owned),
     }))
 }
 
