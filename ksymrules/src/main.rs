@@ -22,6 +22,11 @@ use std::sync::{Arc, Mutex};
 /// objects kbuild hands us are a few hundred KB.
 const SMALL_INPUT: u64 = 1 << 20;
 
+/// The system's allocator, and an arena for the default rules, which live
+/// until exit (see `arena`).
+#[global_allocator]
+static ALLOC: ksymrules::arena::Arena<{ 64 << 10 }> = ksymrules::arena::Arena::new();
+
 fn main() -> ExitCode {
     let cli = match Cli::from_env() {
         Ok(c) => c,
@@ -314,7 +319,7 @@ fn check_rules(c: &ksymrules::cli::CheckRules) -> Result<(), Failure> {
 /// have made their changes.
 fn load_rules(cli: &Cli) -> Result<ksymrules_grammar::Rules, Failure> {
     if cli.rules.is_none() && cli.kabi.is_empty() {
-        return Ok(default_rules::specialized(cli.stable));
+        return Ok(ALLOC.scope(|| default_rules::specialized(cli.stable)));
     }
     Ok(load_files(cli.rules.as_deref(), &cli.kabi)?.specialize(cli.stable))
 }
