@@ -9,7 +9,8 @@ layout). Every object is run RUNS times (default 5) by each tool in turn
 so that the machine's drift is shared; the fastest wall time and the
 smallest CPU time (user + system, from wait4's rusage: microseconds, not
 time(1)'s hundredths) of each are printed, then their sums over all
-objects. The command is kbuild's: `TOOL OBJECT < SYMBOLS` (no -T).
+objects, and the mean number of page faults per run (the fewest of each
+object's runs). The command is kbuild's: `TOOL OBJECT < SYMBOLS` (no -T).
 
 Prints figures only; it asserts nothing.
 """
@@ -21,13 +22,14 @@ import time
 
 
 def run_once(argv, stdin_path):
-    """Wall seconds and CPU seconds of one run, output discarded."""
+    """Wall seconds, CPU seconds and page faults of one run, output
+    discarded."""
     with open(stdin_path, "rb") as stdin, open(os.devnull, "wb") as null:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdin=stdin, stdout=null, stderr=null)
         _, _, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_minflt + usage.ru_majflt
 
 
 def main():
@@ -52,12 +54,13 @@ def main():
         obj, syms = os.path.join(case, "input.o"), os.path.join(case, "symbols")
         if not (os.path.isfile(obj) and os.path.isfile(syms)):
             continue
-        best = {name: [float("inf"), float("inf")] for name, _ in tools}
+        best = {name: [float("inf"), float("inf"), float("inf")] for name, _ in tools}
         for _ in range(runs):
             for name, tool in tools:
-                wall, cpu = run_once([tool, obj], syms)
+                wall, cpu, faults = run_once([tool, obj], syms)
                 best[name][0] = min(best[name][0], wall)
                 best[name][1] = min(best[name][1], cpu)
+                best[name][2] = min(best[name][2], faults)
         rows.append((case, os.path.getsize(obj), best))
 
     names = [name for name, _ in tools]
@@ -69,15 +72,17 @@ def main():
         head += f" {'x_gdks':>7} {'cpu_x':>6}"
     print(head)
     total = {n: [0.0, 0.0] for n in names}
+    faults = {n: 0 for n in names}
     slower = 0
     for case, size, best in rows:
         label = case.rstrip("/")
         label = label[-40:] if len(label) > 40 else label
         line = f"{label:<40} {size // 1024:>6}"
         for n in names:
-            w, c = best[n]
+            w, c, f = best[n]
             total[n][0] += w
             total[n][1] += c
+            faults[n] += f
             line += f" {1000 * w:>12.2f} {1000 * c:>7.2f}"
         line += f" {best['ksymrules'][0] / best['floor'][0]:>8.2f}"
         if oracle:
@@ -103,6 +108,13 @@ def main():
             if oracle
             else ")"
         )
+    )
+    # A page fault costs a few microseconds (more in a virtual machine): on
+    # small objects, as much as the instructions.
+    print(
+        "(page faults per run, the fewest of the runs, mean over the objects: "
+        + ", ".join(f"{n} {faults[n] / max(len(rows), 1):.0f}" for n in names)
+        + ")"
     )
     if oracle:
         g, f = total["gendwarfksyms"], total["floor"]
