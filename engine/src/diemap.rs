@@ -392,6 +392,11 @@ impl DieMap {
         self.text.len()
     }
 
+    /// The text arena, whole (text fragments are ranges of it).
+    pub fn text_bytes(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+
     /// A text fragment's text.
     pub fn text(&self, start: u32, len: u32) -> &str {
         &self.text[start as usize..(start + len) as usize]

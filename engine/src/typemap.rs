@@ -2,7 +2,7 @@
 //! per type name), version strings with each reference expanded once, the
 //! CRCs, and the symtypes file.
 
-use crate::diemap::{DieMap, EntryId, Frag, State};
+use crate::diemap::{DieMap, EntryId, Frag, SlotId, State};
 use crate::dwarf::DieId;
 use crate::kabi::{split_type_string, TypeStringPiece};
 use crate::stable::Kabi;
@@ -594,6 +594,36 @@ impl UnitStrings {
 /// `reference_name_parts`).
 type NameParts<'d> = [&'d str; 4];
 
+/// What a reference to each slot of a die map stands for, for
+/// `Strings::matches`: the entry it is assembled from (`DieMap::resolve`),
+/// with `NAMED` set when that entry has a reference name, or `NO_ENTRY`.
+/// Looked up once per map rather than at every reference.
+struct Refs<'n> {
+    slots: Vec<u32>,
+    /// Every entry's reference name.
+    names: &'n [Option<NameParts<'n>>],
+}
+
+const NAMED: u32 = 1 << 31;
+const NO_ENTRY: u32 = u32::MAX;
+
+impl<'n> Refs<'n> {
+    fn new(dies: &DieMap, names: &'n [Option<NameParts<'n>>]) -> Self {
+        let slots = (0..dies.slot_count() as SlotId)
+            .map(|s| match dies.resolve(s) {
+                // (An entry number this high is not matched: the string
+                // is built and compared as it is.)
+                Some(e) if e < NAMED - 1 => match names.get(e as usize) {
+                    Some(Some(_)) => e | NAMED,
+                    _ => e,
+                },
+                _ => NO_ENTRY,
+            })
+            .collect();
+        Refs { slots, names }
+    }
+}
+
 /// The lengths of the strings `Strings::expand` builds, per entry of a die
 /// map, worked out without building them: an entry's own text, a space
 /// per run of breaks, and per DIE it refers to the reference's name or, for
@@ -858,15 +888,9 @@ impl<'r> Strings<'r> {
     /// Whether `expand` would build exactly `old` for entry `id`, without
     /// building it. `false` too wherever `expand` might fail or check
     /// lengths (then the string is built, and fails or not, as before).
-    fn is_expansion(
-        &self,
-        dies: &DieMap,
-        names: &[Option<NameParts<'_>>],
-        id: EntryId,
-        old: &Expansion,
-    ) -> bool {
+    fn is_expansion(&self, dies: &DieMap, refs: &Refs<'_>, id: EntryId, old: &Expansion) -> bool {
         let mut at = (0, 0);
-        self.matches(dies, names, id, old, &mut at, 0) && at == (old.text.len(), old.refs.len())
+        self.matches(dies, refs, id, old, &mut at, 0) && at == (old.text.len(), old.refs.len())
     }
 
     /// Whether the string of entry `id` is in `old` at `at` (a text
@@ -874,7 +898,7 @@ impl<'r> Strings<'r> {
     fn matches(
         &self,
         dies: &DieMap,
-        names: &[Option<NameParts<'_>>],
+        refs: &Refs<'_>,
         id: EntryId,
         old: &Expansion,
         at: &mut (usize, usize),
@@ -884,10 +908,11 @@ impl<'r> Strings<'r> {
             return false;
         }
         let text = old.text.as_bytes();
-        let take = |at: &mut (usize, usize), s: &str| {
+        let arena = dies.text_bytes();
+        let take = |at: &mut (usize, usize), s: &[u8]| {
             let end = at.0 + s.len();
             match text.get(at.0..end) {
-                Some(t) if same_bytes(t, s.as_bytes()) => {
+                Some(t) if same_bytes(t, s) => {
                     at.0 = end;
                     true
                 }
@@ -898,37 +923,42 @@ impl<'r> Strings<'r> {
         for (i, f) in frags.iter().enumerate() {
             match *f {
                 Frag::Text(a, n) => {
-                    if !take(at, dies.text(a, n)) {
+                    let Some(s) = arena.get(a as usize..a as usize + n as usize) else {
+                        return false;
+                    };
+                    if !take(at, s) {
                         return false;
                     }
                 }
                 Frag::Break(_) => {
-                    if !matches!(frags.get(i + 1), Some(Frag::Break(_))) && !take(at, " ") {
+                    if !matches!(frags.get(i + 1), Some(Frag::Break(_))) && !take(at, b" ") {
                         return false;
                     }
                 }
                 Frag::Die(d) => {
-                    let Some(child) = dies.resolve(d) else {
+                    let r = refs.slots.get(d as usize).copied().unwrap_or(NO_ENTRY);
+                    if r == NO_ENTRY {
                         return false;
-                    };
-                    match names.get(child as usize).copied().flatten() {
-                        Some(name) => {
-                            let start = at.0;
-                            if !name.iter().all(|p| take(at, p)) {
-                                return false;
-                            }
-                            if old.refs.get(at.1) != Some(&(start as u32, at.0 as u32)) {
-                                return false;
-                            }
-                            at.1 += 1;
+                    }
+                    let child = r & !NAMED;
+                    if r & NAMED != 0 {
+                        let Some(Some(name)) = refs.names.get(child as usize) else {
+                            return false;
+                        };
+                        let start = at.0;
+                        if !name.iter().all(|p| take(at, p.as_bytes())) {
+                            return false;
                         }
-                        None => {
-                            let inner = crate::walk::deep(depth, || {
-                                self.matches(dies, names, child, old, at, depth + 1)
-                            });
-                            if !inner {
-                                return false;
-                            }
+                        if old.refs.get(at.1) != Some(&(start as u32, at.0 as u32)) {
+                            return false;
+                        }
+                        at.1 += 1;
+                    } else {
+                        let inner = crate::walk::deep(depth, || {
+                            self.matches(dies, refs, child, old, at, depth + 1)
+                        });
+                        if !inner {
+                            return false;
                         }
                     }
                 }
@@ -1070,6 +1100,7 @@ impl<'r> Strings<'r> {
     fn unit_strings(&self, dies: &DieMap, kept: Option<&Kept>) -> Result<UnitStrings, Error> {
         let names = self.reference_names(dies);
         let named = self.named_entries_of(dies, &names);
+        let refs = (kept.is_some() && self.replace.is_none()).then(|| Refs::new(dies, &names));
         let check = LengthCheck::new(&named);
         let mut out = UnitStrings {
             text: String::new(),
@@ -1079,11 +1110,11 @@ impl<'r> Strings<'r> {
         };
         let mut full = String::new();
         for (id, name) in &named {
-            if let Some(kept) = kept.filter(|_| self.replace.is_none()) {
+            if let (Some(kept), Some(refs)) = (kept, &refs) {
                 full.clear();
                 name.iter().for_each(|p| full.push_str(p));
                 if let Some(old) = kept.get(&full) {
-                    if self.is_expansion(dies, &names, *id, &old) {
+                    if self.is_expansion(dies, refs, *id, &old) {
                         continue;
                     }
                 }
