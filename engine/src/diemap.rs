@@ -55,13 +55,24 @@ pub struct Entry {
 pub type EntryId = u32;
 
 /// Per DIE: the newest finished entry of each state, and how many entries
-/// of each state are being built.
-#[derive(Debug, Default, Clone, Copy)]
+/// of each state are being built; 32 bytes, so that what the walk looks up
+/// at every DIE it meets (tag, mark, entries) is one cache line.
+#[derive(Debug, Clone, Copy)]
 struct Slot {
     die: DieId,
-    newest: [Option<EntryId>; 3],
+    /// `NO_ENTRY`: none.
+    newest: [EntryId; 3],
     building: [u16; 3],
-    tag: Option<DwTag>,
+    tag: DwTag,
+    /// The walk's mark (see `DieMap::mark`).
+    mark: u32,
+}
+
+const NO_ENTRY: EntryId = EntryId::MAX;
+
+#[inline]
+fn some_entry(e: EntryId) -> Option<EntryId> {
+    (e != NO_ENTRY).then_some(e)
 }
 
 fn slot_index(state: State) -> usize {
@@ -219,8 +230,10 @@ impl DieMap {
         if i == next {
             self.slots.push(Slot {
                 die,
-                tag: Some(tag),
-                ..Slot::default()
+                newest: [NO_ENTRY; 3],
+                building: [0; 3],
+                tag,
+                mark: 0,
             });
         }
         i
@@ -243,7 +256,7 @@ impl DieMap {
 
     /// The same, by slot.
     pub fn get_slot(&self, slot: SlotId, state: State) -> Option<EntryId> {
-        self.slots[slot as usize].newest[slot_index(state)]
+        some_entry(self.slots[slot as usize].newest[slot_index(state)])
     }
 
     /// Whether an entry for (`die`, `state`) is being built right now.
@@ -280,7 +293,15 @@ impl DieMap {
 
     /// The tag of a slot's DIE.
     pub fn slot_tag(&self, slot: SlotId) -> Option<DwTag> {
-        self.slots[slot as usize].tag
+        Some(self.slots[slot as usize].tag)
+    }
+
+    /// A number the walk keeps per slot (the last symbol that expanded the
+    /// DIE), 0 at first; kept here, next to what the walk looks up with
+    /// it.
+    #[inline]
+    pub fn mark(&mut self, slot: SlotId) -> &mut u32 {
+        &mut self.slots[slot as usize].mark
     }
 
     /// Marks an entry built, in `state` (the state it was created for).
@@ -301,15 +322,15 @@ impl DieMap {
         // The newest entry wins even when an older one finishes later (a
         // DIE re-entered while being built).
         match slot.newest[i] {
-            None => slot.newest[i] = Some(id),
-            Some(n) if n < id => {
-                slot.newest[i] = Some(id);
+            NO_ENTRY => slot.newest[i] = id,
+            n if n < id => {
+                slot.newest[i] = id;
                 self.generation += 1;
             }
-            Some(_) => {}
+            _ => {}
         }
         if state == State::Symbol {
-            let newest = slot.newest[i].expect("just set");
+            let newest = slot.newest[i];
             let die = slot.die;
             self.symbols.insert(die, newest);
         }
@@ -336,9 +357,7 @@ impl DieMap {
 
     /// The tag of the DIE an entry describes.
     pub fn entry_tag(&self, id: EntryId) -> DwTag {
-        self.slots[self.entries[id as usize].slot as usize]
-            .tag
-            .unwrap_or(gimli::DW_TAG_null)
+        self.slots[self.entries[id as usize].slot as usize].tag
     }
 
     /// An entry's qualified name, once its rule has read it.

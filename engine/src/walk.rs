@@ -190,7 +190,7 @@ impl Dumper {
 
 /// One symbol's walk state.
 struct Walk<'r> {
-    /// This symbol's number: a DIE's mark (in `Walker::marks`) equal to it
+    /// This symbol's number: a DIE's mark (`DieMap::mark`) equal to it
     /// means the DIE was already expanded for this symbol.
     epoch: u32,
     /// Whether the DIE being built may expand (false once an expand-once
@@ -1131,9 +1131,8 @@ pub struct Walker<'a, 'r> {
     /// Per entry: a lower bound of what a replay writes to the dump (see
     /// `dump_floor`), with the die-map generation it was computed in.
     floors: (Vec<u64>, u64),
-    /// Per slot: the epoch of the last symbol that expanded the DIE.
-    marks: Vec<u32>,
-    /// The last symbol epoch given out.
+    /// The last symbol epoch given out (the die map keeps, per slot, the
+    /// epoch of the last symbol that expanded the DIE: `DieMap::mark`).
     epoch: u32,
     /// The children of the DIEs being described, innermost last.
     kids: Vec<(DieId, gimli::DwTag)>,
@@ -1272,7 +1271,6 @@ impl<'a, 'r> Walker<'a, 'r> {
             deepest: 0,
             skip_replays: !cfg.dump && !replays_matter(cfg.rules, cfg.stable),
             floors: (Vec::new(), 0),
-            marks: Vec::new(),
             epoch: 0,
             kids: Vec::new(),
             kid_entries: Vec::new(),
@@ -1494,10 +1492,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         let saved_expand = walk.expand;
         let mut want = State::Complete;
         if self.tags.is_expanded_once(tag) {
-            if self.marks.len() <= slot as usize {
-                self.marks.resize(self.map.slot_count(), 0);
-            }
-            let mark = &mut self.marks[slot as usize];
+            let mark = self.map.mark(slot);
             if *mark == walk.epoch {
                 walk.expand = false;
             }
