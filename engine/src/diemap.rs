@@ -214,6 +214,16 @@ impl DieMap {
         }
     }
 
+    /// Asks for what `slot_of(die)` reads to be fetched into the cache.
+    #[inline]
+    pub fn prefetch_slot(&self, die: DieId) {
+        if let Some(d) = &self.dense {
+            if let Some(i) = die.checked_sub(d.start) {
+                crate::dwarf::prefetch(&d.slots, i as usize);
+            }
+        }
+    }
+
     /// The slot of a DIE, made if it has none yet.
     pub fn slot_for(&mut self, die: DieId, tag: DwTag) -> SlotId {
         let next = self.slots.len() as SlotId;

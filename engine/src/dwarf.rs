@@ -449,6 +449,26 @@ impl<'a> Dwarf<'a> {
         })
     }
 
+    /// Asks for the first bytes of the DIEs an entry of unit `ui` refers
+    /// to within its unit to be fetched into the cache, and gives `also`
+    /// each of them: a DIE the walk reads is mostly described right after
+    /// the DIEs that refer to it.
+    #[inline]
+    pub fn prefetch_refs(&self, ui: usize, entry: &Entry<'a>, mut also: impl FnMut(DieId)) {
+        let u = &self.units[ui];
+        for a in &entry.attrs {
+            if let AttributeValue::UnitRef(o) = a.raw_value() {
+                let id = u.start + o.0 as u64;
+                if id < u.end {
+                    if u.main {
+                        prefetch(self.info(), id as usize);
+                    }
+                    also(id);
+                }
+            }
+        }
+    }
+
     /// `.debug_info` proper.
     fn info(&self) -> &'a [u8] {
         use gimli::Section;

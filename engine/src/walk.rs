@@ -1483,6 +1483,8 @@ impl<'a, 'r> Walker<'a, 'r> {
                 let ui =
                     self.dwarf
                         .read_entry_only(self.current, die, &mut entry, &self.tags.attrs)?;
+                self.dwarf
+                    .prefetch_refs(ui, &entry, |d| self.map.prefetch_slot(d));
                 let slot = self.map.slot_for(die, entry.tag());
                 read = Some((ui, entry));
                 slot
@@ -1934,6 +1936,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             },
         );
         let listed = if read {
+            for e in self.kid_entries[start..].iter().flatten() {
+                dwarf.prefetch_refs(ctx.ui, e, |d| self.map.prefetch_slot(d));
+            }
             Ok(())
         } else {
             let listed = dwarf.children_into(ctx.ui, ctx.die, &mut self.kids);
