@@ -382,6 +382,17 @@ impl DieMap {
         self.entries[id as usize].fqn = Some((start, fqn.len() as u32));
     }
 
+    /// Where a complete entry's fragments are in `frag_arena`: start and
+    /// count.
+    pub fn frag_range(&self, id: EntryId) -> (u32, u32) {
+        self.entries[id as usize].frags
+    }
+
+    /// The fragments of every complete entry.
+    pub fn frag_arena(&self) -> &[Frag] {
+        &self.frags
+    }
+
     /// A complete entry's fragments.
     pub fn frags(&self, id: EntryId) -> &[Frag] {
         let (a, n) = self.entries[id as usize].frags;

@@ -596,12 +596,20 @@ type NameParts<'d> = [&'d str; 4];
 
 /// What a reference to each slot of a die map stands for, for
 /// `Strings::matches`: the entry it is assembled from (`DieMap::resolve`),
-/// with `NAMED` set when that entry has a reference name, or `NO_ENTRY`.
-/// Looked up once per map rather than at every reference.
+/// with `NAMED` set when that entry has a reference name, or `NO_ENTRY`;
+/// and where that entry's fragments are. Looked up once per map rather
+/// than at every reference.
 struct Refs<'n> {
-    slots: Vec<u32>,
+    slots: Vec<SlotRef>,
     /// Every entry's reference name.
     names: &'n [Option<NameParts<'n>>],
+}
+
+#[derive(Clone, Copy)]
+struct SlotRef {
+    entry: u32,
+    /// `DieMap::frag_range` of the entry.
+    frags: (u32, u32),
 }
 
 const NAMED: u32 = 1 << 31;
@@ -613,11 +621,17 @@ impl<'n> Refs<'n> {
             .map(|s| match dies.resolve(s) {
                 // (An entry number this high is not matched: the string
                 // is built and compared as it is.)
-                Some(e) if e < NAMED - 1 => match names.get(e as usize) {
-                    Some(Some(_)) => e | NAMED,
-                    _ => e,
+                Some(e) if e < NAMED - 1 => SlotRef {
+                    entry: match names.get(e as usize) {
+                        Some(Some(_)) => e | NAMED,
+                        _ => e,
+                    },
+                    frags: dies.frag_range(e),
                 },
-                _ => NO_ENTRY,
+                _ => SlotRef {
+                    entry: NO_ENTRY,
+                    frags: (0, 0),
+                },
             })
             .collect();
         Refs { slots, names }
@@ -890,16 +904,18 @@ impl<'r> Strings<'r> {
     /// lengths (then the string is built, and fails or not, as before).
     fn is_expansion(&self, dies: &DieMap, refs: &Refs<'_>, id: EntryId, old: &Expansion) -> bool {
         let mut at = (0, 0);
-        self.matches(dies, refs, id, old, &mut at, 0) && at == (old.text.len(), old.refs.len())
+        self.matches(dies, refs, dies.frags(id), old, &mut at, 0)
+            && at == (old.text.len(), old.refs.len())
     }
 
-    /// Whether the string of entry `id` is in `old` at `at` (a text
-    /// position and a reference number), which it moves past it.
+    /// Whether the string of an entry whose fragments are `frags` is in
+    /// `old` at `at` (a text position and a reference number), which it
+    /// moves past it.
     fn matches(
         &self,
         dies: &DieMap,
         refs: &Refs<'_>,
-        id: EntryId,
+        frags: &[Frag],
         old: &Expansion,
         at: &mut (usize, usize),
         depth: usize,
@@ -909,6 +925,20 @@ impl<'r> Strings<'r> {
         }
         let text = old.text.as_bytes();
         let arena = dies.text_bytes();
+        let all = dies.frag_arena();
+        // What the references lead to is fetched at once rather than one
+        // after the other (it is scattered over the map).
+        for f in frags {
+            if let Frag::Die(d) = *f {
+                if let Some(r) = refs.slots.get(d as usize) {
+                    if r.entry & NAMED == 0 {
+                        crate::dwarf::prefetch(all, r.frags.0 as usize);
+                    } else {
+                        crate::dwarf::prefetch(refs.names, (r.entry & !NAMED) as usize);
+                    }
+                }
+            }
+        }
         let take = |at: &mut (usize, usize), s: &[u8]| {
             let end = at.0 + s.len();
             match text.get(at.0..end) {
@@ -919,7 +949,6 @@ impl<'r> Strings<'r> {
                 _ => false,
             }
         };
-        let frags = dies.frags(id);
         for (i, f) in frags.iter().enumerate() {
             match *f {
                 Frag::Text(a, n) => {
@@ -936,12 +965,11 @@ impl<'r> Strings<'r> {
                     }
                 }
                 Frag::Die(d) => {
-                    let r = refs.slots.get(d as usize).copied().unwrap_or(NO_ENTRY);
-                    if r == NO_ENTRY {
+                    let Some(r) = refs.slots.get(d as usize).filter(|r| r.entry != NO_ENTRY) else {
                         return false;
-                    }
-                    let child = r & !NAMED;
-                    if r & NAMED != 0 {
+                    };
+                    let child = r.entry & !NAMED;
+                    if r.entry & NAMED != 0 {
                         let Some(Some(name)) = refs.names.get(child as usize) else {
                             return false;
                         };
@@ -954,8 +982,12 @@ impl<'r> Strings<'r> {
                         }
                         at.1 += 1;
                     } else {
+                        let (a, n) = (r.frags.0 as usize, r.frags.1 as usize);
+                        let Some(inner) = all.get(a..a + n) else {
+                            return false;
+                        };
                         let inner = crate::walk::deep(depth, || {
-                            self.matches(dies, refs, child, old, at, depth + 1)
+                            self.matches(dies, refs, inner, old, at, depth + 1)
                         });
                         if !inner {
                             return false;
