@@ -1855,8 +1855,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 Op::Break(n) => self.emit_break(ctx.id, *n),
                 Op::Field(f, o) => {
                     self.note(ctx, Some(*o));
-                    let v = self.field(ctx, f)?;
-                    self.print(walk, ctx, v)?;
+                    self.print_field(walk, ctx, f)?;
                 }
                 Op::Value(e, o) => {
                     self.note(ctx, Some(*o));
@@ -2016,6 +2015,52 @@ impl<'a, 'r> Walker<'a, 'r> {
             }
             Val::Str(s) => self.emit(ctx.id, &s),
             Val::Die(d) => self.process_type(walk, Some(ctx.id), d)?,
+        }
+        Ok(())
+    }
+
+    /// `print` of `field`, the commonest fields printed without making a
+    /// value first (which cost a stall per field: a value is returned in
+    /// memory, written in pieces and read back whole).
+    fn print_field(
+        &mut self,
+        walk: &mut Walk<'r>,
+        ctx: &mut Ctx<'a>,
+        f: &Field,
+    ) -> Result<(), Error> {
+        match f {
+            Field::Fqn => {
+                if ctx.fqn.is_none() {
+                    let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
+                    ctx.fqn = Some(fqn);
+                }
+                let fqn = ctx.fqn.take().expect("just set");
+                if ctx.own && self.map.fqn(ctx.id).is_none() {
+                    self.map.set_fqn(ctx.id, &fqn);
+                }
+                self.emit(ctx.id, &fqn);
+                ctx.fqn = Some(fqn);
+            }
+            Field::Attr(at, AttrClass::Constant) => {
+                if let Some(n) = Dwarf::constant(&ctx.entry, *at) {
+                    let mut digits = itoa::Buffer::new();
+                    self.emit(ctx.id, digits.format(n));
+                }
+            }
+            Field::Attr(at, AttrClass::String) => {
+                if let Some(s) = self.dwarf.string(ctx.ui, &ctx.entry, *at)? {
+                    self.emit(ctx.id, &text_of(s));
+                }
+            }
+            Field::Attr(at, AttrClass::Reference) => {
+                if let Some(d) = self.reference(ctx, *at)? {
+                    self.process_type(walk, Some(ctx.id), d)?;
+                }
+            }
+            _ => {
+                let v = self.field(ctx, f)?;
+                self.print(walk, ctx, v)?;
+            }
         }
         Ok(())
     }
