@@ -2263,6 +2263,19 @@ impl<'a, 'r> Walker<'a, 'r> {
             Cond::Has(Expr::Field(Field::Attr(at, AttrClass::Reference))) => {
                 self.reference(ctx, *at)?.is_some()
             }
+            // Whether there is a name: read it as `fqn` does (naming the
+            // entry), without making a value of it.
+            Cond::Has(Expr::Field(Field::Fqn)) => {
+                if ctx.fqn.is_none() {
+                    let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
+                    ctx.fqn = Some(fqn);
+                }
+                let fqn = ctx.fqn.as_deref().expect("just set");
+                if ctx.own && self.map.fqn(ctx.id).is_none() {
+                    self.map.set_fqn(ctx.id, fqn);
+                }
+                !fqn.is_empty()
+            }
             Cond::Has(e) => match self.eval(walk, ctx, e)? {
                 Val::Absent => false,
                 Val::Str(s) => !(matches!(e, Expr::Field(Field::Fqn)) && s.is_empty()),
