@@ -493,9 +493,12 @@ pub struct Kept {
 }
 
 impl Kept {
-    fn get(&self, name: &str) -> Option<Arc<Expansion>> {
+    /// `f` of the string kept for `name`, looked at in place (without a
+    /// clone of its `Arc`, whose count the threads would take turns to
+    /// write).
+    fn with<T>(&self, name: &str, f: impl FnOnce(&Expansion) -> T) -> Option<T> {
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(name).cloned()
+        map.get(name).map(|e| f(e))
     }
 
     fn set(&self, name: &str, exp: &Arc<Expansion>) {
@@ -1145,10 +1148,9 @@ impl<'r> Strings<'r> {
             if let (Some(kept), Some(refs)) = (kept, &refs) {
                 full.clear();
                 name.iter().for_each(|p| full.push_str(p));
-                if let Some(old) = kept.get(&full) {
-                    if self.is_expansion(dies, refs, *id, &old) {
-                        continue;
-                    }
+                let same = kept.with(&full, |old| self.is_expansion(dies, refs, *id, old));
+                if same == Some(true) {
+                    continue;
                 }
             }
             self.with_named(dies, name, *id, &check, |exp| out.push(name, exp))?;
