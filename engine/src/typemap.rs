@@ -265,6 +265,20 @@ fn version(
         let start = seen.order.len();
         seen.mark(target);
         let (c, l) = if whole { crc.value() } else { (0, 0) };
+        // What the new string's references lead to is fetched at once
+        // (the types are scattered over memory): whether each was seen,
+        // its remembered full string, its string.
+        for &t in idx.refs[target as usize].iter() {
+            if t != UNKNOWN {
+                crate::dwarf::prefetch(&seen.marks, t as usize);
+                if whole {
+                    crate::dwarf::prefetch(&idx.full, t as usize);
+                }
+                if let Some(e) = idx.exps.get(t as usize) {
+                    crate::dwarf::prefetch(std::slice::from_ref(&**e), 0);
+                }
+            }
+        }
         stack.push(Frame {
             string: Some(target),
             next: 0,
