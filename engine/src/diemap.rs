@@ -55,13 +55,24 @@ pub struct Entry {
 pub type EntryId = u32;
 
 /// Per DIE: the newest finished entry of each state, and how many entries
-/// of each state are being built.
-#[derive(Debug, Default, Clone, Copy)]
+/// of each state are being built; 32 bytes, so that what the walk looks up
+/// at every DIE it meets (tag, mark, entries) is one cache line.
+#[derive(Debug, Clone, Copy)]
 struct Slot {
     die: DieId,
-    newest: [Option<EntryId>; 3],
+    /// `NO_ENTRY`: none.
+    newest: [EntryId; 3],
     building: [u16; 3],
-    tag: Option<DwTag>,
+    tag: DwTag,
+    /// The walk's mark (see `DieMap::mark`).
+    mark: u32,
+}
+
+const NO_ENTRY: EntryId = EntryId::MAX;
+
+#[inline]
+fn some_entry(e: EntryId) -> Option<EntryId> {
+    (e != NO_ENTRY).then_some(e)
 }
 
 fn slot_index(state: State) -> usize {
@@ -203,6 +214,16 @@ impl DieMap {
         }
     }
 
+    /// Asks for what `slot_of(die)` reads to be fetched into the cache.
+    #[inline]
+    pub fn prefetch_slot(&self, die: DieId) {
+        if let Some(d) = &self.dense {
+            if let Some(i) = die.checked_sub(d.start) {
+                crate::dwarf::prefetch(&d.slots, i as usize);
+            }
+        }
+    }
+
     /// The slot of a DIE, made if it has none yet.
     pub fn slot_for(&mut self, die: DieId, tag: DwTag) -> SlotId {
         let next = self.slots.len() as SlotId;
@@ -219,8 +240,10 @@ impl DieMap {
         if i == next {
             self.slots.push(Slot {
                 die,
-                tag: Some(tag),
-                ..Slot::default()
+                newest: [NO_ENTRY; 3],
+                building: [0; 3],
+                tag,
+                mark: 0,
             });
         }
         i
@@ -243,7 +266,7 @@ impl DieMap {
 
     /// The same, by slot.
     pub fn get_slot(&self, slot: SlotId, state: State) -> Option<EntryId> {
-        self.slots[slot as usize].newest[slot_index(state)]
+        some_entry(self.slots[slot as usize].newest[slot_index(state)])
     }
 
     /// Whether an entry for (`die`, `state`) is being built right now.
@@ -280,7 +303,15 @@ impl DieMap {
 
     /// The tag of a slot's DIE.
     pub fn slot_tag(&self, slot: SlotId) -> Option<DwTag> {
-        self.slots[slot as usize].tag
+        Some(self.slots[slot as usize].tag)
+    }
+
+    /// A number the walk keeps per slot (the last symbol that expanded the
+    /// DIE), 0 at first; kept here, next to what the walk looks up with
+    /// it.
+    #[inline]
+    pub fn mark(&mut self, slot: SlotId) -> &mut u32 {
+        &mut self.slots[slot as usize].mark
     }
 
     /// Marks an entry built, in `state` (the state it was created for).
@@ -301,15 +332,15 @@ impl DieMap {
         // The newest entry wins even when an older one finishes later (a
         // DIE re-entered while being built).
         match slot.newest[i] {
-            None => slot.newest[i] = Some(id),
-            Some(n) if n < id => {
-                slot.newest[i] = Some(id);
+            NO_ENTRY => slot.newest[i] = id,
+            n if n < id => {
+                slot.newest[i] = id;
                 self.generation += 1;
             }
-            Some(_) => {}
+            _ => {}
         }
         if state == State::Symbol {
-            let newest = slot.newest[i].expect("just set");
+            let newest = slot.newest[i];
             let die = slot.die;
             self.symbols.insert(die, newest);
         }
@@ -336,9 +367,7 @@ impl DieMap {
 
     /// The tag of the DIE an entry describes.
     pub fn entry_tag(&self, id: EntryId) -> DwTag {
-        self.slots[self.entries[id as usize].slot as usize]
-            .tag
-            .unwrap_or(gimli::DW_TAG_null)
+        self.slots[self.entries[id as usize].slot as usize].tag
     }
 
     /// An entry's qualified name, once its rule has read it.
@@ -351,6 +380,17 @@ impl DieMap {
         let start = self.text.len() as u32;
         self.text.push_str(fqn);
         self.entries[id as usize].fqn = Some((start, fqn.len() as u32));
+    }
+
+    /// Where a complete entry's fragments are in `frag_arena`: start and
+    /// count.
+    pub fn frag_range(&self, id: EntryId) -> (u32, u32) {
+        self.entries[id as usize].frags
+    }
+
+    /// The fragments of every complete entry.
+    pub fn frag_arena(&self) -> &[Frag] {
+        &self.frags
     }
 
     /// A complete entry's fragments.
@@ -390,6 +430,11 @@ impl DieMap {
     /// How much text the map holds: every fragment's and name's, once.
     pub fn text_len(&self) -> usize {
         self.text.len()
+    }
+
+    /// The text arena, whole (text fragments are ranges of it).
+    pub fn text_bytes(&self) -> &[u8] {
+        self.text.as_bytes()
     }
 
     /// A text fragment's text.

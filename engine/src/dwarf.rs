@@ -291,7 +291,7 @@ impl<'a> Dwarf<'a> {
         let off = UnitOffset((die - u.start) as usize);
         let mut raw = u.unit.entries_raw(Some(off)).ok()?;
         let abbrev = raw.read_abbreviation().ok()??;
-        read_attrs(&mut raw, abbrev, off, entry, wanted)?;
+        read_attrs(&mut raw, abbrev, off, entry, wanted, self.debug_str)?;
         Some(ui)
     }
 
@@ -356,7 +356,7 @@ impl<'a> Dwarf<'a> {
                         entries.push(None);
                     } else if depth == 0 {
                         let mut e = spare.pop().unwrap_or_default();
-                        if read_attrs(&mut raw, a, at, &mut e, wanted).is_none() {
+                        if read_attrs(&mut raw, a, at, &mut e, wanted, self.debug_str).is_none() {
                             spare.push(e);
                             return None;
                         }
@@ -447,6 +447,26 @@ impl<'a> Dwarf<'a> {
                         .any(|s| s.form() == gimli::DW_FORM_ref_sig8)
                 })
         })
+    }
+
+    /// Asks for the first bytes of the DIEs an entry of unit `ui` refers
+    /// to within its unit to be fetched into the cache, and gives `also`
+    /// each of them: a DIE the walk reads is mostly described right after
+    /// the DIEs that refer to it.
+    #[inline]
+    pub fn prefetch_refs(&self, ui: usize, entry: &Entry<'a>, mut also: impl FnMut(DieId)) {
+        let u = &self.units[ui];
+        for a in &entry.attrs {
+            if let AttributeValue::UnitRef(o) = a.raw_value() {
+                let id = u.start + o.0 as u64;
+                if id < u.end {
+                    if u.main {
+                        prefetch(self.info(), id as usize);
+                    }
+                    also(id);
+                }
+            }
+        }
     }
 
     /// `.debug_info` proper.
@@ -683,12 +703,16 @@ impl<'r> TagAttrs<'r> {
 
 /// Reads the attributes of a DIE whose abbreviation was just read (at
 /// `offset`) into `entry`, those of `wanted` only (see `read_entry_only`).
+/// The strings of `.debug_str` it refers to (`debug_str`) are fetched into
+/// the cache meanwhile: the rules read most of them (names) soon after,
+/// and they are scattered over a large section.
 fn read_attrs<'a>(
     raw: &mut gimli::EntriesRaw<'_, Reader<'a>>,
     abbrev: &gimli::Abbreviation,
     offset: UnitOffset,
     entry: &mut Entry<'a>,
     wanted: &TagAttrs<'_>,
+    debug_str: &[u8],
 ) -> Option<()> {
     entry.depth = 0;
     entry.offset = offset;
@@ -708,11 +732,30 @@ fn read_attrs<'a>(
             raw.skip_attributes(&specs[i..i + run]).ok()?;
             i += run;
         } else {
-            entry.attrs.push(raw.read_attribute_inline(specs[i]).ok()?);
+            let attr = raw.read_attribute_inline(specs[i]).ok()?;
+            if let AttributeValue::DebugStrRef(o) = attr.raw_value() {
+                prefetch(debug_str, o.0);
+            }
+            entry.attrs.push(attr);
             i += 1;
         }
     }
     Some(())
+}
+
+/// Asks for the cache line of `items[at]` to be fetched (nothing when `at`
+/// is beyond `items`, or on other architectures).
+#[inline]
+pub(crate) fn prefetch<T>(items: &[T], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(b) = items.get(at) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of x86_64; a prefetch reads nothing and
+        // cannot fault, and the address is of a byte of the slice.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(b).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (items, at);
 }
 
 /// Whether attributes of this form are skipped exactly as they are read:

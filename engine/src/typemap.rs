@@ -2,7 +2,7 @@
 //! per type name), version strings with each reference expanded once, the
 //! CRCs, and the symtypes file.
 
-use crate::diemap::{DieMap, EntryId, Frag, State};
+use crate::diemap::{DieMap, EntryId, Frag, SlotId, State};
 use crate::dwarf::DieId;
 use crate::kabi::{split_type_string, TypeStringPiece};
 use crate::stable::Kabi;
@@ -265,6 +265,20 @@ fn version(
         let start = seen.order.len();
         seen.mark(target);
         let (c, l) = if whole { crc.value() } else { (0, 0) };
+        // What the new string's references lead to is fetched at once
+        // (the types are scattered over memory): whether each was seen,
+        // its remembered full string, its string.
+        for &t in idx.refs[target as usize].iter() {
+            if t != UNKNOWN {
+                crate::dwarf::prefetch(&seen.marks, t as usize);
+                if whole {
+                    crate::dwarf::prefetch(&idx.full, t as usize);
+                }
+                if let Some(e) = idx.exps.get(t as usize) {
+                    crate::dwarf::prefetch(std::slice::from_ref(&**e), 0);
+                }
+            }
+        }
         stack.push(Frame {
             string: Some(target),
             next: 0,
@@ -493,9 +507,12 @@ pub struct Kept {
 }
 
 impl Kept {
-    fn get(&self, name: &str) -> Option<Arc<Expansion>> {
+    /// `f` of the string kept for `name`, looked at in place (without a
+    /// clone of its `Arc`, whose count the threads would take turns to
+    /// write).
+    fn with<T>(&self, name: &str, f: impl FnOnce(&Expansion) -> T) -> Option<T> {
         let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(name).cloned()
+        map.get(name).map(|e| f(e))
     }
 
     fn set(&self, name: &str, exp: &Arc<Expansion>) {
@@ -593,6 +610,50 @@ impl UnitStrings {
 /// A reference name in pieces: prefix, quote, name, quote (see
 /// `reference_name_parts`).
 type NameParts<'d> = [&'d str; 4];
+
+/// What a reference to each slot of a die map stands for, for
+/// `Strings::matches`: the entry it is assembled from (`DieMap::resolve`),
+/// with `NAMED` set when that entry has a reference name, or `NO_ENTRY`;
+/// and where that entry's fragments are. Looked up once per map rather
+/// than at every reference.
+struct Refs<'n> {
+    slots: Vec<SlotRef>,
+    /// Every entry's reference name.
+    names: &'n [Option<NameParts<'n>>],
+}
+
+#[derive(Clone, Copy)]
+struct SlotRef {
+    entry: u32,
+    /// `DieMap::frag_range` of the entry.
+    frags: (u32, u32),
+}
+
+const NAMED: u32 = 1 << 31;
+const NO_ENTRY: u32 = u32::MAX;
+
+impl<'n> Refs<'n> {
+    fn new(dies: &DieMap, names: &'n [Option<NameParts<'n>>]) -> Self {
+        let slots = (0..dies.slot_count() as SlotId)
+            .map(|s| match dies.resolve(s) {
+                // (An entry number this high is not matched: the string
+                // is built and compared as it is.)
+                Some(e) if e < NAMED - 1 => SlotRef {
+                    entry: match names.get(e as usize) {
+                        Some(Some(_)) => e | NAMED,
+                        _ => e,
+                    },
+                    frags: dies.frag_range(e),
+                },
+                _ => SlotRef {
+                    entry: NO_ENTRY,
+                    frags: (0, 0),
+                },
+            })
+            .collect();
+        Refs { slots, names }
+    }
+}
 
 /// The lengths of the strings `Strings::expand` builds, per entry of a die
 /// map, worked out without building them: an entry's own text, a space
@@ -858,24 +919,20 @@ impl<'r> Strings<'r> {
     /// Whether `expand` would build exactly `old` for entry `id`, without
     /// building it. `false` too wherever `expand` might fail or check
     /// lengths (then the string is built, and fails or not, as before).
-    fn is_expansion(
-        &self,
-        dies: &DieMap,
-        names: &[Option<NameParts<'_>>],
-        id: EntryId,
-        old: &Expansion,
-    ) -> bool {
+    fn is_expansion(&self, dies: &DieMap, refs: &Refs<'_>, id: EntryId, old: &Expansion) -> bool {
         let mut at = (0, 0);
-        self.matches(dies, names, id, old, &mut at, 0) && at == (old.text.len(), old.refs.len())
+        self.matches(dies, refs, dies.frags(id), old, &mut at, 0)
+            && at == (old.text.len(), old.refs.len())
     }
 
-    /// Whether the string of entry `id` is in `old` at `at` (a text
-    /// position and a reference number), which it moves past it.
+    /// Whether the string of an entry whose fragments are `frags` is in
+    /// `old` at `at` (a text position and a reference number), which it
+    /// moves past it.
     fn matches(
         &self,
         dies: &DieMap,
-        names: &[Option<NameParts<'_>>],
-        id: EntryId,
+        refs: &Refs<'_>,
+        frags: &[Frag],
         old: &Expansion,
         at: &mut (usize, usize),
         depth: usize,
@@ -884,51 +941,73 @@ impl<'r> Strings<'r> {
             return false;
         }
         let text = old.text.as_bytes();
-        let take = |at: &mut (usize, usize), s: &str| {
+        let arena = dies.text_bytes();
+        let all = dies.frag_arena();
+        // What the references lead to is fetched at once rather than one
+        // after the other (it is scattered over the map).
+        for f in frags {
+            if let Frag::Die(d) = *f {
+                if let Some(r) = refs.slots.get(d as usize) {
+                    if r.entry & NAMED == 0 {
+                        crate::dwarf::prefetch(all, r.frags.0 as usize);
+                    } else {
+                        crate::dwarf::prefetch(refs.names, (r.entry & !NAMED) as usize);
+                    }
+                }
+            }
+        }
+        let take = |at: &mut (usize, usize), s: &[u8]| {
             let end = at.0 + s.len();
             match text.get(at.0..end) {
-                Some(t) if same_bytes(t, s.as_bytes()) => {
+                Some(t) if same_bytes(t, s) => {
                     at.0 = end;
                     true
                 }
                 _ => false,
             }
         };
-        let frags = dies.frags(id);
         for (i, f) in frags.iter().enumerate() {
             match *f {
                 Frag::Text(a, n) => {
-                    if !take(at, dies.text(a, n)) {
+                    let Some(s) = arena.get(a as usize..a as usize + n as usize) else {
+                        return false;
+                    };
+                    if !take(at, s) {
                         return false;
                     }
                 }
                 Frag::Break(_) => {
-                    if !matches!(frags.get(i + 1), Some(Frag::Break(_))) && !take(at, " ") {
+                    if !matches!(frags.get(i + 1), Some(Frag::Break(_))) && !take(at, b" ") {
                         return false;
                     }
                 }
                 Frag::Die(d) => {
-                    let Some(child) = dies.resolve(d) else {
+                    let Some(r) = refs.slots.get(d as usize).filter(|r| r.entry != NO_ENTRY) else {
                         return false;
                     };
-                    match names.get(child as usize).copied().flatten() {
-                        Some(name) => {
-                            let start = at.0;
-                            if !name.iter().all(|p| take(at, p)) {
-                                return false;
-                            }
-                            if old.refs.get(at.1) != Some(&(start as u32, at.0 as u32)) {
-                                return false;
-                            }
-                            at.1 += 1;
+                    let child = r.entry & !NAMED;
+                    if r.entry & NAMED != 0 {
+                        let Some(Some(name)) = refs.names.get(child as usize) else {
+                            return false;
+                        };
+                        let start = at.0;
+                        if !name.iter().all(|p| take(at, p.as_bytes())) {
+                            return false;
                         }
-                        None => {
-                            let inner = crate::walk::deep(depth, || {
-                                self.matches(dies, names, child, old, at, depth + 1)
-                            });
-                            if !inner {
-                                return false;
-                            }
+                        if old.refs.get(at.1) != Some(&(start as u32, at.0 as u32)) {
+                            return false;
+                        }
+                        at.1 += 1;
+                    } else {
+                        let (a, n) = (r.frags.0 as usize, r.frags.1 as usize);
+                        let Some(inner) = all.get(a..a + n) else {
+                            return false;
+                        };
+                        let inner = crate::walk::deep(depth, || {
+                            self.matches(dies, refs, inner, old, at, depth + 1)
+                        });
+                        if !inner {
+                            return false;
                         }
                     }
                 }
@@ -1070,6 +1149,7 @@ impl<'r> Strings<'r> {
     fn unit_strings(&self, dies: &DieMap, kept: Option<&Kept>) -> Result<UnitStrings, Error> {
         let names = self.reference_names(dies);
         let named = self.named_entries_of(dies, &names);
+        let refs = (kept.is_some() && self.replace.is_none()).then(|| Refs::new(dies, &names));
         let check = LengthCheck::new(&named);
         let mut out = UnitStrings {
             text: String::new(),
@@ -1079,13 +1159,12 @@ impl<'r> Strings<'r> {
         };
         let mut full = String::new();
         for (id, name) in &named {
-            if let Some(kept) = kept.filter(|_| self.replace.is_none()) {
+            if let (Some(kept), Some(refs)) = (kept, &refs) {
                 full.clear();
                 name.iter().for_each(|p| full.push_str(p));
-                if let Some(old) = kept.get(&full) {
-                    if self.is_expansion(dies, &names, *id, &old) {
-                        continue;
-                    }
+                let same = kept.with(&full, |old| self.is_expansion(dies, refs, *id, old));
+                if same == Some(true) {
+                    continue;
                 }
             }
             self.with_named(dies, name, *id, &check, |exp| out.push(name, exp))?;

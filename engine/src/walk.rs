@@ -190,7 +190,7 @@ impl Dumper {
 
 /// One symbol's walk state.
 struct Walk<'r> {
-    /// This symbol's number: a DIE's mark (in `Walker::marks`) equal to it
+    /// This symbol's number: a DIE's mark (`DieMap::mark`) equal to it
     /// means the DIE was already expanded for this symbol.
     epoch: u32,
     /// Whether the DIE being built may expand (false once an expand-once
@@ -1137,9 +1137,8 @@ pub struct Walker<'a, 'r> {
     /// Per entry: a lower bound of what a replay writes to the dump (see
     /// `dump_floor`), with the die-map generation it was computed in.
     floors: (Vec<u64>, u64),
-    /// Per slot: the epoch of the last symbol that expanded the DIE.
-    marks: Vec<u32>,
-    /// The last symbol epoch given out.
+    /// The last symbol epoch given out (the die map keeps, per slot, the
+    /// epoch of the last symbol that expanded the DIE: `DieMap::mark`).
     epoch: u32,
     /// The children of the DIEs being described, innermost last.
     kids: Vec<(DieId, gimli::DwTag)>,
@@ -1278,7 +1277,6 @@ impl<'a, 'r> Walker<'a, 'r> {
             deepest: 0,
             skip_replays: !cfg.dump && !replays_matter(cfg.rules, cfg.stable),
             floors: (Vec::new(), 0),
-            marks: Vec::new(),
             epoch: 0,
             kids: Vec::new(),
             kid_entries: Vec::new(),
@@ -1491,6 +1489,8 @@ impl<'a, 'r> Walker<'a, 'r> {
                 let ui =
                     self.dwarf
                         .read_entry_only(self.current, die, &mut entry, &self.tags.attrs)?;
+                self.dwarf
+                    .prefetch_refs(ui, &entry, |d| self.map.prefetch_slot(d));
                 let slot = self.map.slot_for(die, entry.tag());
                 read = Some((ui, entry));
                 slot
@@ -1500,10 +1500,7 @@ impl<'a, 'r> Walker<'a, 'r> {
         let saved_expand = walk.expand;
         let mut want = State::Complete;
         if self.tags.is_expanded_once(tag) {
-            if self.marks.len() <= slot as usize {
-                self.marks.resize(self.map.slot_count(), 0);
-            }
-            let mark = &mut self.marks[slot as usize];
+            let mark = self.map.mark(slot);
             if *mark == walk.epoch {
                 walk.expand = false;
             }
@@ -1864,8 +1861,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 Op::Break(n) => self.emit_break(ctx.id, *n),
                 Op::Field(f, o) => {
                     self.note(ctx, Some(*o));
-                    let v = self.field(ctx, f)?;
-                    self.print(walk, ctx, v)?;
+                    self.print_field(walk, ctx, f)?;
                 }
                 Op::Value(e, o) => {
                     self.note(ctx, Some(*o));
@@ -1945,6 +1941,9 @@ impl<'a, 'r> Walker<'a, 'r> {
             },
         );
         let listed = if read {
+            for e in self.kid_entries[start..].iter().flatten() {
+                dwarf.prefetch_refs(ctx.ui, e, |d| self.map.prefetch_slot(d));
+            }
             Ok(())
         } else {
             let listed = dwarf.children_into(ctx.ui, ctx.die, &mut self.kids);
@@ -2022,6 +2021,52 @@ impl<'a, 'r> Walker<'a, 'r> {
             }
             Val::Str(s) => self.emit(ctx.id, &s),
             Val::Die(d) => self.process_type(walk, Some(ctx.id), d)?,
+        }
+        Ok(())
+    }
+
+    /// `print` of `field`, the commonest fields printed without making a
+    /// value first (which cost a stall per field: a value is returned in
+    /// memory, written in pieces and read back whole).
+    fn print_field(
+        &mut self,
+        walk: &mut Walk<'r>,
+        ctx: &mut Ctx<'a>,
+        f: &Field,
+    ) -> Result<(), Error> {
+        match f {
+            Field::Fqn => {
+                if ctx.fqn.is_none() {
+                    let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
+                    ctx.fqn = Some(fqn);
+                }
+                let fqn = ctx.fqn.take().expect("just set");
+                if ctx.own && self.map.fqn(ctx.id).is_none() {
+                    self.map.set_fqn(ctx.id, &fqn);
+                }
+                self.emit(ctx.id, &fqn);
+                ctx.fqn = Some(fqn);
+            }
+            Field::Attr(at, AttrClass::Constant) => {
+                if let Some(n) = Dwarf::constant(&ctx.entry, *at) {
+                    let mut digits = itoa::Buffer::new();
+                    self.emit(ctx.id, digits.format(n));
+                }
+            }
+            Field::Attr(at, AttrClass::String) => {
+                if let Some(s) = self.dwarf.string(ctx.ui, &ctx.entry, *at)? {
+                    self.emit(ctx.id, &text_of(s));
+                }
+            }
+            Field::Attr(at, AttrClass::Reference) => {
+                if let Some(d) = self.reference(ctx, *at)? {
+                    self.process_type(walk, Some(ctx.id), d)?;
+                }
+            }
+            _ => {
+                let v = self.field(ctx, f)?;
+                self.print(walk, ctx, v)?;
+            }
         }
         Ok(())
     }
@@ -2223,6 +2268,19 @@ impl<'a, 'r> Walker<'a, 'r> {
             }
             Cond::Has(Expr::Field(Field::Attr(at, AttrClass::Reference))) => {
                 self.reference(ctx, *at)?.is_some()
+            }
+            // Whether there is a name: read it as `fqn` does (naming the
+            // entry), without making a value of it.
+            Cond::Has(Expr::Field(Field::Fqn)) => {
+                if ctx.fqn.is_none() {
+                    let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
+                    ctx.fqn = Some(fqn);
+                }
+                let fqn = ctx.fqn.as_deref().expect("just set");
+                if ctx.own && self.map.fqn(ctx.id).is_none() {
+                    self.map.set_fqn(ctx.id, fqn);
+                }
+                !fqn.is_empty()
             }
             Cond::Has(e) => match self.eval(walk, ctx, e)? {
                 Val::Absent => false,
