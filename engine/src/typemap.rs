@@ -1082,7 +1082,9 @@ impl<'r> Strings<'r> {
     where
         'r: 'd,
     {
-        self.named_entries_of(dies, &self.reference_names(dies))
+        // Names worked out as entries are met: a list of every entry's
+        // name (64 bytes each) would be most of a small object's memory.
+        self.named_entries_of(dies, |id| self.type_name_parts(dies, id))
     }
 
     /// The reference name of every entry of a die map (`type_name_parts`).
@@ -1095,11 +1097,11 @@ impl<'r> Strings<'r> {
             .collect()
     }
 
-    /// `named_entries`, with every entry's reference name known.
+    /// `named_entries`, with an entry's reference name given by `name`.
     fn named_entries_of<'d>(
         &self,
         dies: &'d DieMap,
-        names: &[Option<NameParts<'d>>],
+        name: impl Fn(EntryId) -> Option<NameParts<'d>>,
     ) -> Vec<(EntryId, NameParts<'d>)> {
         let mut mapped = vec![false; dies.entries.len()];
         let mut todo = Vec::new();
@@ -1120,7 +1122,7 @@ impl<'r> Strings<'r> {
                     id = c;
                 }
             }
-            if let Some(name) = names[id as usize] {
+            if let Some(name) = name(id) {
                 todo.push((id, name));
             }
         }
@@ -1148,7 +1150,7 @@ impl<'r> Strings<'r> {
     /// by longer ones), and notes no tie.
     fn unit_strings(&self, dies: &DieMap, kept: Option<&Kept>) -> Result<UnitStrings, Error> {
         let names = self.reference_names(dies);
-        let named = self.named_entries_of(dies, &names);
+        let named = self.named_entries_of(dies, |id| names[id as usize]);
         let refs = (kept.is_some() && self.replace.is_none()).then(|| Refs::new(dies, &names));
         let check = LengthCheck::new(&named);
         let mut out = UnitStrings {
