@@ -107,13 +107,12 @@ impl Symbols {
 
     /// `i` and the symbols sharing its address (its alias group), `i` first.
     pub fn group(&self, i: usize) -> Vec<usize> {
-        let mut g = vec![i];
-        if let Some(addr) = self.list[i].addr {
-            if let Some(members) = self.by_addr.get(&addr) {
-                g.extend(members.iter().copied().filter(|&m| m != i));
-            }
-        }
-        g
+        self.members(i).collect()
+    }
+
+    /// `group`, without making a list of it.
+    pub fn members(&self, i: usize) -> impl DoubleEndedIterator<Item = usize> + '_ {
+        members(&self.list, &self.by_addr, i)
     }
 
     /// Records an ELF symbol's address for the listed symbol of that name.
@@ -142,15 +141,14 @@ impl Symbols {
             return None;
         }
         let i = self.find(name, ptr_prefix)?;
-        self.group(i)
-            .into_iter()
+        self.members(i)
             .rev()
             .find(|&m| self.list[m].state == SymState::Unprocessed)
     }
 
     /// Gives the group of `i` its DIE.
     pub fn set_die(&mut self, i: usize, object: usize, die: DieId) {
-        for m in self.group(i) {
+        for m in members(&self.list, &self.by_addr, i) {
             self.list[m].die = Some((object, die));
             self.list[m].state = SymState::Mapped;
         }
@@ -158,7 +156,7 @@ impl Symbols {
 
     /// Gives the group of `i` a symbol pointer's target.
     pub fn set_ptr(&mut self, i: usize, object: usize, die: DieId) {
-        for m in self.group(i) {
+        for m in members(&self.list, &self.by_addr, i) {
             self.list[m].ptr_die = Some((object, die));
         }
     }
@@ -167,7 +165,7 @@ impl Symbols {
     /// had a different one.
     pub fn set_crc(&mut self, i: usize, crc: u32) -> Vec<String> {
         let mut warnings = Vec::new();
-        for m in self.group(i) {
+        for m in members(&self.list, &self.by_addr, i) {
             let s = &mut self.list[m];
             if s.state == SymState::Processed && s.crc != crc {
                 warnings.push(format!(
@@ -180,6 +178,21 @@ impl Symbols {
         }
         warnings
     }
+}
+
+/// Symbol `i` of `list` and the others at its address, `i` first (the
+/// list itself is not borrowed by what is returned, so that the group's
+/// symbols can be changed while it is gone through).
+fn members<'m>(
+    list: &[Symbol],
+    by_addr: &'m HashMap<Addr, Vec<usize>>,
+    i: usize,
+) -> impl DoubleEndedIterator<Item = usize> + 'm {
+    let others = list[i]
+        .addr
+        .and_then(|a| by_addr.get(&a))
+        .map_or(&[][..], Vec::as_slice);
+    std::iter::once(i).chain(others.iter().copied().filter(move |&m| m != i))
 }
 
 #[cfg(test)]

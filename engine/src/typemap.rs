@@ -1358,7 +1358,7 @@ impl<'r> TypeMap<'r> {
             };
             let compute = !done[i];
             if compute {
-                for m in syms.group(i) {
+                for m in syms.members(i) {
                     done[m] = true;
                 }
             }

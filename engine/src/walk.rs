@@ -959,6 +959,8 @@ struct Planner<'a, 'r> {
     object: usize,
     /// `--debug` lines, when asked for.
     debug: Option<Vec<String>>,
+    /// The entry DIEs are read into (`read`), kept for its memory.
+    scratch: Entry<'a>,
 }
 
 impl<'a, 'r> Planner<'a, 'r> {
@@ -968,7 +970,14 @@ impl<'a, 'r> Planner<'a, 'r> {
             rules: cfg.rules,
             object: cfg.object,
             debug: cfg.debug.then(Vec::new),
+            scratch: new_entry(),
         }
+    }
+
+    /// Reads `die` into the scratch entry: its unit, and the entry.
+    fn read(&mut self, die: DieId) -> Result<(usize, &Entry<'a>), Error> {
+        let ui = self.dwarf.read_entry(usize::MAX, die, &mut self.scratch)?;
+        Ok((ui, &self.scratch))
     }
 
     /// Decides which listed symbols unit `ui` describes, from which DIEs,
@@ -1015,7 +1024,7 @@ impl<'a, 'r> Planner<'a, 'r> {
             if obj != self.object {
                 continue;
             }
-            let subprogram = match self.dwarf.entry(die) {
+            let subprogram = match self.read(die) {
                 Ok((_, e)) => e.tag() == dw::DW_TAG_subroutine_type,
                 Err(e) => return (jobs, Some(e)),
             };
@@ -1065,19 +1074,20 @@ impl<'a, 'r> Planner<'a, 'r> {
         die: DieId,
         name: &str,
     ) -> Result<(), Error> {
-        let (ui, e) = self.dwarf.entry(die)?;
-        let ptr = match self.dwarf.reference(ui, &e, dw::DW_AT_type)? {
+        let dwarf = self.dwarf;
+        let (ui, e) = self.read(die)?;
+        let ptr = match dwarf.reference(ui, e, dw::DW_AT_type)? {
             Some(p) => p,
             None => return Err(Error::new(format!("{name} must be a pointer type"))),
         };
-        let (pui, pe) = self.dwarf.entry(ptr)?;
+        let (pui, pe) = self.read(ptr)?;
         if pe.tag() != dw::DW_TAG_pointer_type {
             return Err(Error::new(format!("{name} must be a pointer type")));
         }
-        let Some(target) = self.dwarf.reference(pui, &pe, dw::DW_AT_type)? else {
+        let Some(target) = dwarf.reference(pui, pe, dw::DW_AT_type)? else {
             return Err(Error::new(format!("{name}: the pointer has no type")));
         };
-        let (_, te) = self.dwarf.entry(target)?;
+        let (_, te) = self.read(target)?;
         let described = if te.tag() == dw::DW_TAG_subroutine_type {
             target
         } else {
