@@ -102,7 +102,11 @@ impl Cli {
     /// DWARF. Every other command line goes to clap, which also reports
     /// the errors.
     pub fn from_env() -> Result<Cli, clap::Error> {
-        let args: Vec<OsString> = std::env::args_os().collect();
+        Cli::from_args(std::env::args_os().collect())
+    }
+
+    /// `from_env`, with the arguments given (the program's name first).
+    pub fn from_args(args: Vec<OsString>) -> Result<Cli, clap::Error> {
         let env_set = |var: &str| std::env::var_os(var).is_some();
         match Cli::kbuild_form(&args, env_set) {
             Some(cli) => Ok(cli),

@@ -6,6 +6,13 @@
 //! stdout gets `#SYMVER <name> 0x<crc>` per listed symbol, in the order of
 //! the list; warnings, errors and dumps go to stderr.
 
+// kbuild starts ksymrules once per object, most of them a few KB: on Unix,
+// `main` is the C entry point, without std's start-up (which finds the main
+// thread's stack guard by reading /proc/self/maps, and sets up an alternate
+// signal stack: a tenth of a small object's run). It does the part of that
+// start-up ksymrules needs itself (see `main`).
+#![cfg_attr(all(unix, not(test)), no_main)]
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ksymrules::cli::Cli;
 use ksymrules::default_rules;
@@ -14,7 +21,6 @@ use ksymrules_engine::{Options, Progress, Symbols};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 /// Inputs smaller than this (all objects together) are versioned on the
@@ -27,29 +33,73 @@ const SMALL_INPUT: u64 = 1 << 20;
 #[global_allocator]
 static ALLOC: ksymrules::arena::Arena<{ 64 << 10 }> = ksymrules::arena::Arena::new();
 
-fn main() -> ExitCode {
-    let cli = match Cli::from_env() {
+/// The C entry point (see the top of this file). As std's start-up does:
+/// standard descriptors that are closed are opened on /dev/null (so that no
+/// file ksymrules opens takes their place), and SIGPIPE is ignored (a
+/// closed pipe is an error ksymrules reports, not a signal that kills it);
+/// the arguments are taken from `argv`, standard output is flushed at the
+/// end, and a panic ends the run with 101.
+#[cfg(all(unix, not(test)))]
+#[unsafe(no_mangle)]
+extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
+    use std::os::unix::ffi::OsStringExt;
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: `poll` reads and writes the three entries of `fds`; `open`
+    // is given a NUL-terminated path; `signal` is given a valid signal and
+    // disposition. Nothing else runs yet.
+    unsafe {
+        if libc::poll(fds.as_mut_ptr(), 3, 0) != -1 {
+            for f in &fds {
+                if f.revents & libc::POLLNVAL != 0 {
+                    // The lowest free descriptor: this one.
+                    libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                }
+            }
+        }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let args = (0..usize::try_from(argc).unwrap_or(0))
+        .map(|i| {
+            // SAFETY: the C runtime passes `argc` NUL-terminated strings.
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsString::from_vec(arg.to_bytes().to_vec())
+        })
+        .collect();
+    // A panic that gets this far (one printing an error to a closed
+    // stderr) ends the run with 101, as std's start-up would end it.
+    let status = std::panic::catch_unwind(|| ksymrules_main(args)).unwrap_or(101);
+    let _ = std::io::stdout().flush();
+    status.into()
+}
+
+#[cfg(any(not(unix), test))]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(ksymrules_main(std::env::args_os().collect()))
+}
+
+/// A run of ksymrules with these arguments (the program's name first): its
+/// exit status.
+fn ksymrules_main(args: Vec<std::ffi::OsString>) -> u8 {
+    const SUCCESS: u8 = 0;
+    const FAILURE: u8 = 1;
+    let cli = match Cli::from_args(args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { FAILURE } else { SUCCESS };
         }
     };
     if cli.print_rules {
         print!("{}", ksymrules_grammar::DEFAULT_RULES);
-        return ExitCode::SUCCESS;
+        return SUCCESS;
     }
     let compare = matches!(cli.command, Some(ksymrules::cli::Command::Compare(_)));
     // compare's errors exit with 2, as diff's do.
-    let failure = if compare {
-        ExitCode::from(2)
-    } else {
-        ExitCode::FAILURE
-    };
+    let failure = if compare { 2 } else { FAILURE };
     if !compare && input_size(&cli.objects) < SMALL_INPUT {
         // A pool of one: this thread. Whatever the engine runs "in
         // parallel" runs here, and no thread is started.
@@ -61,7 +111,7 @@ fn main() -> ExitCode {
     // The walk grows its own stack where it recurses (stacker), so the
     // main thread's is enough.
     match std::panic::catch_unwind(move || run(cli)) {
-        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Ok(code)) => code,
         Ok(Err(Failure::Message(msg))) => {
             eprintln!("error: {msg}");
             failure
