@@ -12,7 +12,7 @@ use crate::elf::ObjectFile;
 use crate::Error;
 use gimli::{AttributeValue, DwAt, DwTag, EndianSlice, RunTimeEndian, UnitOffset};
 use ksymrules_grammar::model::UnitField;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 pub type Reader<'a> = EndianSlice<'a, RunTimeEndian>;
 pub type Entry<'a> = gimli::DebuggingInformationEntry<Reader<'a>>;
@@ -36,7 +36,9 @@ pub struct Dwarf<'a> {
     /// How many of `units` are in `.debug_info` proper.
     pub main_units: usize,
     /// Type signature -> the type's DIE, when type units are followed.
-    signatures: HashMap<u64, DieId>,
+    /// Type units by signature (hashed without a random seed: asking the
+    /// kernel for one is a system call a small object's run need not make).
+    signatures: FxHashMap<u64, DieId>,
     follow_type_units: bool,
     obj: &'a ObjectFile,
     /// Whether `.debug_info` is large enough for `release_unit` to matter.
@@ -86,7 +88,7 @@ impl<'a> Dwarf<'a> {
         let mut this = Dwarf {
             units: Vec::new(),
             main_units: 0,
-            signatures: HashMap::new(),
+            signatures: FxHashMap::default(),
             follow_type_units,
             obj,
             releases: false,

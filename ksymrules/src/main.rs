@@ -188,7 +188,9 @@ fn version(cli: Cli) -> Result<(), Failure> {
         return explain(&rules, &cli, symbol);
     }
 
-    let mut input = Vec::new();
+    // Room for a few hundred names: read in one go (a growing buffer read
+    // 32 bytes at first).
+    let mut input = Vec::with_capacity(16 << 10);
     std::io::stdin()
         .read_to_end(&mut input)
         .map_err(|e| format!("<stdin>: cannot read the symbol list: {e}"))?;
