@@ -68,7 +68,8 @@ struct Slot {
     mark: u32,
 }
 
-const NO_ENTRY: EntryId = EntryId::MAX;
+/// No entry (in a slot's `newest`, and in `typemap`'s reference table).
+pub const NO_ENTRY: EntryId = EntryId::MAX;
 
 #[inline]
 fn some_entry(e: EntryId) -> Option<EntryId> {

@@ -869,23 +869,23 @@ struct SymbolTable<'a> {
 }
 
 impl SymbolTable<'_> {
-    /// Symbol `index`'s value alone (what a relocation needs).
-    fn value(&self, index: usize) -> Option<u64> {
+    /// The bytes of symbol `index`.
+    fn entry(&self, index: usize) -> Option<&[u8]> {
         if index >= self.count {
             return None;
         }
         let base = index.checked_mul(self.entry_size)?;
-        let entry = self.data.get(base..base.checked_add(self.entry_size)?)?;
+        self.data.get(base..base.checked_add(self.entry_size)?)
+    }
+
+    /// Symbol `index`'s value alone (what a relocation needs).
+    fn value(&self, index: usize) -> Option<u64> {
         let (offset, width) = if self.is_64 { (8, 8) } else { (4, 4) };
-        read_uint(entry, offset, width, self.big_endian)
+        read_uint(self.entry(index)?, offset, width, self.big_endian)
     }
 
     fn get(&self, index: usize) -> Option<RawSymbol> {
-        if index >= self.count {
-            return None;
-        }
-        let base = index.checked_mul(self.entry_size)?;
-        let entry = self.data.get(base..base.checked_add(self.entry_size)?)?;
+        let entry = self.entry(index)?;
         let big = self.big_endian;
         let field = |offset: usize, width: usize| read_uint(entry, offset, width, big);
         // Elf32_Sym: name(4) value(4) size(4) info(1) other(1) shndx(2)

@@ -2,7 +2,7 @@
 //! per type name), version strings with each reference expanded once, the
 //! CRCs, and the symtypes file.
 
-use crate::diemap::{DieMap, EntryId, Frag, SlotId, State};
+use crate::diemap::{DieMap, EntryId, Frag, SlotId, State, NO_ENTRY};
 use crate::dwarf::DieId;
 use crate::kabi::{split_type_string, TypeStringPiece};
 use crate::stable::Kabi;
@@ -630,7 +630,6 @@ struct SlotRef {
 }
 
 const NAMED: u32 = 1 << 31;
-const NO_ENTRY: u32 = u32::MAX;
 
 impl<'n> Refs<'n> {
     fn new(dies: &DieMap, names: &'n [Option<NameParts<'n>>]) -> Self {

@@ -2046,16 +2046,9 @@ impl<'a, 'r> Walker<'a, 'r> {
     ) -> Result<(), Error> {
         match f {
             Field::Fqn => {
-                if ctx.fqn.is_none() {
-                    let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
-                    ctx.fqn = Some(fqn);
-                }
-                let fqn = ctx.fqn.take().expect("just set");
-                if ctx.own && self.map.fqn(ctx.id).is_none() {
-                    self.map.set_fqn(ctx.id, &fqn);
-                }
-                self.emit(ctx.id, &fqn);
-                ctx.fqn = Some(fqn);
+                let id = ctx.id;
+                let fqn = self.read_fqn(ctx)?;
+                self.emit(id, fqn);
             }
             Field::Attr(at, AttrClass::Constant) => {
                 if let Some(n) = Dwarf::constant(&ctx.entry, *at) {
@@ -2081,22 +2074,22 @@ impl<'a, 'r> Walker<'a, 'r> {
         Ok(())
     }
 
+    /// The fqn of the DIE described, read once per description; the entry
+    /// it builds is named by it.
+    fn read_fqn<'c>(&mut self, ctx: &'c mut Ctx<'a>) -> Result<&'c Cow<'a, str>, Error> {
+        if ctx.fqn.is_none() {
+            ctx.fqn = Some(self.fqn(ctx.ui, ctx.die, &ctx.entry)?);
+        }
+        let fqn = ctx.fqn.as_ref().expect("just set");
+        if ctx.own && self.map.fqn(ctx.id).is_none() {
+            self.map.set_fqn(ctx.id, fqn);
+        }
+        Ok(fqn)
+    }
+
     fn field(&mut self, ctx: &mut Ctx<'a>, f: &Field) -> Result<Val<'a>, Error> {
         Ok(match f {
-            Field::Fqn => {
-                let fqn = match &ctx.fqn {
-                    Some(f) => f.clone(),
-                    None => {
-                        let f = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
-                        ctx.fqn = Some(f.clone());
-                        f
-                    }
-                };
-                if ctx.own && self.map.fqn(ctx.id).is_none() {
-                    self.map.set_fqn(ctx.id, &fqn);
-                }
-                Val::Str(fqn)
-            }
+            Field::Fqn => Val::Str(self.read_fqn(ctx)?.clone()),
             Field::Tag => Val::Str(Cow::Owned(tag_name(ctx.entry.tag()))),
             Field::KabiStatus | Field::KabiPlaceholder | Field::KabiRenamed => {
                 if ctx.union.is_none() {
@@ -2281,17 +2274,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             }
             // Whether there is a name: read it as `fqn` does (naming the
             // entry), without making a value of it.
-            Cond::Has(Expr::Field(Field::Fqn)) => {
-                if ctx.fqn.is_none() {
-                    let fqn = self.fqn(ctx.ui, ctx.die, &ctx.entry)?;
-                    ctx.fqn = Some(fqn);
-                }
-                let fqn = ctx.fqn.as_deref().expect("just set");
-                if ctx.own && self.map.fqn(ctx.id).is_none() {
-                    self.map.set_fqn(ctx.id, fqn);
-                }
-                !fqn.is_empty()
-            }
+            Cond::Has(Expr::Field(Field::Fqn)) => !self.read_fqn(ctx)?.is_empty(),
             Cond::Has(e) => match self.eval(walk, ctx, e)? {
                 Val::Absent => false,
                 Val::Str(s) => !(matches!(e, Expr::Field(Field::Fqn)) && s.is_empty()),

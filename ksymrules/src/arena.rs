@@ -112,8 +112,9 @@ impl<const N: usize> Arena<N> {
             .is_ok()
     }
 
-    /// Bytes of the arena in use (for the tests).
-    pub fn used(&self) -> usize {
+    /// Bytes of the arena in use.
+    #[cfg(test)]
+    fn used(&self) -> usize {
         self.top.load(Ordering::Acquire)
     }
 
