@@ -43,6 +43,9 @@ pub struct Dwarf<'a> {
     obj: &'a ObjectFile,
     /// Whether `.debug_info` is large enough for `release_unit` to matter.
     releases: bool,
+    /// Units whose pass is done but whose pages are still resident: they
+    /// are released together (see `release_unit`).
+    done: std::sync::Mutex<Done>,
     /// `.debug_str`.
     debug_str: &'a [u8],
 }
@@ -51,9 +54,34 @@ pub struct Dwarf<'a> {
 /// each pass over them (see `Dwarf::release_unit`).
 const RELEASE_FROM: usize = 32 << 20;
 
+/// Units done with are released once this many of their bytes are waiting:
+/// one system call for many units, for the kernel's every release of a
+/// mapping's pages interrupts the other threads to flush their TLBs.
+const RELEASE_BATCH: u64 = 8 << 20;
+
+/// The `.debug_info` ranges of units done with, not yet released.
+#[derive(Default)]
+struct Done {
+    ranges: Vec<(u64, u64)>,
+    bytes: u64,
+}
+
 /// DIE ids carry their section in the bits above this: 0 for
 /// `.debug_info`, then one number per type-unit section.
 const SECTION_SHIFT: u32 = 48;
+
+/// `ranges` sorted, those that touch joined.
+fn coalesce(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match out.last_mut() {
+            Some(last) if last.1 == start => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
 
 fn dwarf_err(e: gimli::Error) -> Error {
     Error::new(format!("malformed DWARF: {e}"))
@@ -92,6 +120,7 @@ impl<'a> Dwarf<'a> {
             follow_type_units,
             obj,
             releases: false,
+            done: Default::default(),
             debug_str: {
                 use gimli::Section;
                 dwarf.debug_str.reader().slice()
@@ -481,13 +510,28 @@ impl<'a> Dwarf<'a> {
     /// a large object, its bytes leave the resident memory until they are
     /// read again (see `ObjectFile::release`). Units are read in passes, a
     /// few at a time, so a vmlinux need not keep all of `.debug_info`
-    /// resident at once.
+    /// resident at once. Units done with are released in batches of about
+    /// `RELEASE_BATCH` bytes, neighbours together.
     pub fn release_unit(&self, ui: usize) {
         let Some(u) = self.units.get(ui).filter(|u| u.main && self.releases) else {
             return;
         };
-        if let Some(bytes) = self.info().get(u.start as usize..u.end as usize) {
-            self.obj.release(bytes);
+        let ranges = {
+            let Ok(mut done) = self.done.lock() else {
+                return;
+            };
+            done.ranges.push((u.start, u.end));
+            done.bytes += u.end - u.start;
+            if done.bytes < RELEASE_BATCH {
+                return;
+            }
+            done.bytes = 0;
+            std::mem::take(&mut done.ranges)
+        };
+        for (start, end) in coalesce(ranges) {
+            if let Some(bytes) = self.info().get(start as usize..end as usize) {
+                self.obj.release(bytes);
+            }
         }
     }
 
@@ -784,4 +828,18 @@ fn fixed_size(form: gimli::DwForm) -> bool {
             | gimli::DW_FORM_strx2
             | gimli::DW_FORM_strx4
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coalesce;
+
+    #[test]
+    fn coalesce_joins_touching_ranges_in_order() {
+        // Units done by two threads, out of order, with a gap where a unit
+        // is still being walked.
+        let done = vec![(30, 40), (0, 10), (50, 60), (10, 20), (40, 50)];
+        assert_eq!(coalesce(done), vec![(0, 20), (30, 60)]);
+        assert_eq!(coalesce(Vec::new()), vec![]);
+    }
 }
