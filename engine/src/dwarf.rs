@@ -724,16 +724,23 @@ impl AttrSet {
 /// time a DIE of the tag is read: a small object meets few of the tags a
 /// rules file describes, and kbuild runs one process per object.
 pub struct TagAttrs<'r> {
-    /// Indexed by tag number, for the standard tags.
+    /// Indexed by tag number, for the tags below `tags` (at most the 256
+    /// standard ones).
     sets: Vec<std::sync::OnceLock<Option<AttrSet>>>,
     /// A tag's set.
     of: Box<dyn Fn(DwTag) -> Option<AttrSet> + Send + Sync + 'r>,
 }
 
 impl<'r> TagAttrs<'r> {
-    pub fn new(of: impl Fn(DwTag) -> Option<AttrSet> + Send + Sync + 'r) -> Self {
+    /// Sets for the tags below `tags` (clamped to the standard 256) that
+    /// `of` gives one; every other tag is read whole. A table no larger
+    /// than the rules need: every page a tiny object's run touches costs
+    /// it a fault.
+    pub fn new(tags: u16, of: impl Fn(DwTag) -> Option<AttrSet> + Send + Sync + 'r) -> Self {
         TagAttrs {
-            sets: (0..256).map(|_| std::sync::OnceLock::new()).collect(),
+            sets: (0..tags.min(256))
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
             of: Box::new(of),
         }
     }

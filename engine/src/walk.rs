@@ -1174,7 +1174,14 @@ fn described_attrs(rules: &Rules) -> TagAttrs<'_> {
     if let Some(c) = &rules.expand_when {
         extra.extend(c.attributes());
     }
-    TagAttrs::new(move |tag| {
+    let below = rules
+        .types
+        .keys()
+        .filter(|t| t.0 < STANDARD_TAGS)
+        .map(|t| t.0 + 1)
+        .max()
+        .unwrap_or(0);
+    TagAttrs::new(below, move |tag| {
         rules.types.contains_key(&tag).then(|| {
             let read = rules.attributes_read(tag);
             AttrSet::new(read.into_iter().chain(extra.iter().copied()))
@@ -1185,7 +1192,8 @@ fn described_attrs(rules: &Rules) -> TagAttrs<'_> {
 /// The rules of each tag, by number for the standard ones.
 struct TagRules<'r> {
     rules: &'r Rules,
-    /// Indexed by tag, below `STANDARD_TAGS`.
+    /// Indexed by tag, for the standard tags up to the highest the rules
+    /// name (the standard tags above it have no rule).
     standard: Vec<(Option<&'r Template>, bool)>,
     /// The attributes the walk reads of a DIE it describes.
     attrs: TagAttrs<'r>,
@@ -1196,8 +1204,14 @@ const STANDARD_TAGS: u16 = 0x100;
 impl<'r> TagRules<'r> {
     fn new(rules: &'r Rules) -> Self {
         // From the rules' own tags (a lookup of every tag number costs a
-        // tiny object more than its walk).
-        let mut standard = vec![(None, false); usize::from(STANDARD_TAGS)];
+        // tiny object more than its walk), no larger than they need.
+        let named = rules.types.keys().chain(&rules.expand_tags);
+        let below = named
+            .filter(|t| t.0 < STANDARD_TAGS)
+            .map(|t| t.0 + 1)
+            .max()
+            .unwrap_or(0);
+        let mut standard = vec![(None, false); usize::from(below)];
         for (tag, template) in &rules.types {
             if let Some(s) = standard.get_mut(usize::from(tag.0)) {
                 s.0 = Some(template);
@@ -1219,6 +1233,7 @@ impl<'r> TagRules<'r> {
     fn template(&self, tag: DwTag) -> Option<&'r Template> {
         match self.standard.get(usize::from(tag.0)) {
             Some(&(t, _)) => t,
+            None if tag.0 < STANDARD_TAGS => None,
             None => self.rules.types.get(&tag),
         }
     }
@@ -1227,6 +1242,7 @@ impl<'r> TagRules<'r> {
     fn is_expanded_once(&self, tag: DwTag) -> bool {
         match self.standard.get(usize::from(tag.0)) {
             Some(&(_, once)) => once,
+            None if tag.0 < STANDARD_TAGS => false,
             None => self.rules.is_expanded_once(tag),
         }
     }
