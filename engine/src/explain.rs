@@ -369,7 +369,7 @@ impl Capture<'_, '_> {
                     self.rules
                         .files
                         .get(o.file as usize)
-                        .cloned()
+                        .map(|f| f.to_string())
                         .unwrap_or_default(),
                     o.pos.line,
                     o.pos.col,

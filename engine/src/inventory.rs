@@ -137,7 +137,7 @@ pub fn unmatched(rules: &Rules, inv: &Inventory) -> Vec<Unmatched> {
     let mut out = Vec::new();
     let mut say = |origin: Origin, message: String| out.push(Unmatched { origin, message });
     let type_glob = |g: &Glob| (!inv.any_type(g)).then(|| g.pattern.clone());
-    for t in &rules.tunings {
+    for t in rules.tunings.iter() {
         match t {
             Tuning::Drop {
                 attrs,
@@ -146,7 +146,7 @@ pub fn unmatched(rules: &Rules, inv: &Inventory) -> Vec<Unmatched> {
                 origin,
                 ..
             } => {
-                for at in attrs {
+                for at in attrs.iter() {
                     if !inv.has_attr(from, *at) {
                         say(
                             *origin,
@@ -207,7 +207,7 @@ pub fn unmatched(rules: &Rules, inv: &Inventory) -> Vec<Unmatched> {
             }
         }
     }
-    for (rule, origin) in rules.kabi.iter().zip(&rules.kabi_origins) {
+    for (rule, origin) in rules.kabi.iter().zip(rules.kabi_origins.iter()) {
         let glob = |p: &str| Glob::new(p).ok();
         let missing_type = |p: &str| glob(p).is_some_and(|g| !inv.any_type(&g));
         let message = match rule {

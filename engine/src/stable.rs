@@ -70,7 +70,7 @@ impl Kabi {
                 KabiRule::TypeString(t, s) => {
                     crate::kabi::split_type_string(s)
                         .map_err(|e| Error::new(format!("kabi type_string for {t}: {e}")))?;
-                    FileRule::TypeString(t.clone(), s.clone())
+                    FileRule::TypeString(t.to_string(), s.to_string())
                 }
             });
         }

@@ -719,7 +719,7 @@ pub(crate) fn reference_name_parts<'d>(
     let fqn = dies.fqn(id).filter(|f| !f.is_empty())?;
     let prefix = rules.reference_prefix(dies.entry_tag(id))?;
     let q = if fqn.contains(' ') {
-        rules.settings.reference_quote.as_str()
+        &*rules.settings.reference_quote
     } else {
         ""
     };

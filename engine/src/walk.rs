@@ -443,7 +443,7 @@ impl Drop for Steps<'_> {
 /// Every unit's names and export candidates, on all cores; the first error
 /// in unit order.
 fn scan_units(cfg: WalkConfig<'_, '_>, syms: &Symbols) -> Result<Vec<UnitScan>, Error> {
-    let prefix = cfg.rules.settings.symbol_pointer_prefix.as_str();
+    let prefix = &*cfg.rules.settings.symbol_pointer_prefix;
     let named = fqn_readers(cfg.rules).map(|tags| TagSet::new(&tags));
     let scans: Vec<Result<UnitScan, Error>> = (0..cfg.dwarf.units.len())
         .into_par_iter()
@@ -1035,7 +1035,7 @@ impl<'a, 'r> Planner<'a, 'r> {
 
     /// The symbol a candidate describes, if any; symbol pointers are noted.
     fn match_export(&mut self, syms: &mut Symbols, c: &Candidate) -> Result<Option<Job>, Error> {
-        let prefix = self.rules.settings.symbol_pointer_prefix.as_str();
+        let prefix = &*self.rules.settings.symbol_pointer_prefix;
         let mut sym = c.own.as_deref().and_then(|n| syms.unprocessed(n, prefix));
         let source = c.origin.unwrap_or(c.die);
         let source_name = match c.origin {
@@ -1205,7 +1205,7 @@ impl<'r> TagRules<'r> {
     fn new(rules: &'r Rules) -> Self {
         // From the rules' own tags (a lookup of every tag number costs a
         // tiny object more than its walk), no larger than they need.
-        let named = rules.types.keys().chain(&rules.expand_tags);
+        let named = rules.types.keys().chain(rules.expand_tags.iter());
         let below = named
             .filter(|t| t.0 < STANDARD_TAGS)
             .map(|t| t.0 + 1)
@@ -1217,7 +1217,7 @@ impl<'r> TagRules<'r> {
                 s.0 = Some(template);
             }
         }
-        for tag in &rules.expand_tags {
+        for tag in rules.expand_tags.iter() {
             if let Some(s) = standard.get_mut(usize::from(tag.0)) {
                 s.1 = true;
             }
@@ -1897,7 +1897,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 Op::SetVar(name, e) => match self.eval(walk, ctx, e)? {
                     Val::Absent | Val::Die(_) => {
                         if !walk.globals.is_empty() {
-                            walk.globals.remove(name.as_str());
+                            walk.globals.remove(&**name);
                         }
                     }
                     v => {
@@ -1911,12 +1911,12 @@ impl<'a, 'r> Walker<'a, 'r> {
                 }
                 Op::ClearVar(name) => {
                     if !walk.globals.is_empty() {
-                        walk.globals.remove(name.as_str());
+                        walk.globals.remove(&**name);
                     }
                 }
                 Op::If(arms, otherwise) => {
                     let mut taken = None;
-                    for (cond, body) in arms {
+                    for (cond, body) in arms.iter() {
                         if self.test(walk, ctx, cond)? {
                             taken = Some(body);
                             break;
@@ -2247,14 +2247,14 @@ impl<'a, 'r> Walker<'a, 'r> {
     fn eval(&mut self, walk: &Walk<'r>, ctx: &mut Ctx<'a>, e: &Expr) -> Result<Val<'a>, Error> {
         Ok(match e {
             Expr::Int(v) => Val::Int(*v),
-            Expr::Str(s) => Val::Str(Cow::Owned(s.clone())),
+            Expr::Str(s) => Val::Str(Cow::Owned(s.to_string())),
             Expr::Field(f) => self.field(ctx, f)?,
             Expr::Var(name) => walk
                 .var(name)
                 .map_or(Val::Absent, |v| Val::Str(Cow::Owned(v.to_string()))),
             Expr::Func(f, args) => {
                 let mut vals = Vec::with_capacity(args.len());
-                for a in args {
+                for a in args.iter() {
                     vals.push(self.eval(walk, ctx, a)?);
                 }
                 self.call(*f, &vals)
@@ -2311,7 +2311,7 @@ impl<'a, 'r> Walker<'a, 'r> {
             Cond::Stable => self.stable,
             Cond::Not(c) => !self.test(walk, ctx, c)?,
             Cond::And(cs) => {
-                for c in cs {
+                for c in cs.iter() {
                     if !self.test(walk, ctx, c)? {
                         return Ok(false);
                     }
@@ -2319,7 +2319,7 @@ impl<'a, 'r> Walker<'a, 'r> {
                 true
             }
             Cond::Or(cs) => {
-                for c in cs {
+                for c in cs.iter() {
                     if self.test(walk, ctx, c)? {
                         return Ok(true);
                     }
@@ -2450,7 +2450,7 @@ fn ops_read_fqn(ops: &[Op], found: &mut Found) {
             Op::Field(f, _) => field_reads_fqn(f, found),
             Op::Value(e, _) | Op::SetVar(_, e) | Op::LetVar(_, e) => expr_reads_fqn(e, found),
             Op::If(arms, otherwise) => {
-                for (c, body) in arms {
+                for (c, body) in arms.iter() {
                     cond_reads_fqn(c, found);
                     ops_read_fqn(body, found);
                 }
@@ -2458,12 +2458,12 @@ fn ops_read_fqn(ops: &[Op], found: &mut Found) {
             }
             Op::Separator(body) => ops_read_fqn(body, found),
             Op::Children(arms) => {
-                for arm in arms {
+                for arm in arms.iter() {
                     if let Some(c) = &arm.when {
                         let mut child = Found::default();
                         cond_reads_fqn(c, &mut child);
                         if child.own {
-                            found.arms.push(arm.tags.clone());
+                            found.arms.push(arm.tags.as_deref().map(<[_]>::to_vec));
                         }
                         found.via |= child.via;
                         found.arms.extend(child.arms);
@@ -2575,7 +2575,7 @@ fn unexpanded_is_pure(ops: &[Op], stable: bool) -> bool {
         Op::Children(arms) => arms.iter().all(|a| !matches!(a.action, Action::Describe)),
         Op::SetVar(..) | Op::LetVar(..) | Op::ClearVar(_) => false,
         Op::If(arms, otherwise) => {
-            for (cond, body) in arms {
+            for (cond, body) in arms.iter() {
                 match static_value(cond, stable) {
                     Some(false) => continue,
                     Some(true) => return unexpanded_is_pure(body, stable),
@@ -2720,7 +2720,7 @@ mod tests {
     fn jumping_over_bodies_keeps_every_name_and_candidate() {
         let rules = ksymrules_grammar::default_rules();
         let default_tags = fqn_readers(&rules).map(|t| TagSet::new(&t));
-        let prefix = rules.settings.symbol_pointer_prefix.as_str();
+        let prefix = &*rules.settings.symbol_pointer_prefix;
         let (mut objects, mut bodies, mut in_bodies) = (0, 0, 0);
         for path in golden_objects() {
             // (Some error cases are not objects at all.)

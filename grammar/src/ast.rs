@@ -179,7 +179,7 @@ pub struct Arm {
 pub enum Action {
     Describe,
     Skip,
-    Error(String),
+    Error(std::borrow::Cow<'static, str>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

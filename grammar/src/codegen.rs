@@ -1,21 +1,25 @@
 //! Compiled rules as Rust source, so that a build script can embed the
 //! default rules already compiled: a run with the embedded default then
-//! parses nothing (the kbuild case: thousands of runs on small objects).
+//! parses nothing and builds nothing (the kbuild case: thousands of runs
+//! on small objects).
 //!
-//! [`rust_expr`] writes one Rust expression that evaluates to the same
-//! [`Rules`] value; it names items through `::ksymrules_grammar`, so it
-//! compiles in any crate that depends on this one. The matches below are
-//! exhaustive on purpose: a new variant in [`crate::model`] does not build
-//! until it can be written here.
+//! [`rust_expr`] writes one constant Rust expression that evaluates to the
+//! same [`Rules`] value, fit to initialise a `static`: every list, text
+//! and node is borrowed (`Cow::Borrowed(&[...])`, [`Node::Static`]), so
+//! the rules are data in the program's read-only memory, used in place. It
+//! names items through `::ksymrules_grammar`, so it compiles in any crate
+//! that depends on this one. The matches below are exhaustive on purpose:
+//! a new variant in [`crate::model`] does not build until it can be
+//! written here.
 
 use crate::ast::{Action, Pos};
 use crate::model::*;
 use crate::names::AttrClass;
 use gimli::{DwAt, DwTag};
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt::Write;
 
-/// A Rust expression that builds `rules`.
+/// A constant Rust expression of `rules`, for a `static`.
 pub fn rust_expr(rules: &Rules) -> String {
     let mut out = String::new();
     rules.rust(&mut out);
@@ -28,9 +32,9 @@ trait Rust {
     fn rust(&self, out: &mut String);
 }
 
-impl Rust for String {
+impl Rust for Cow<'static, str> {
     fn rust(&self, out: &mut String) {
-        let _ = write!(out, "{:?}.to_string()", self);
+        let _ = write!(out, "::std::borrow::Cow::Borrowed({:?})", &**self);
     }
 }
 
@@ -64,14 +68,21 @@ impl Rust for DwAt {
     }
 }
 
-impl<T: Rust> Rust for Vec<T> {
+/// `&[a, b, ...]`.
+fn slice<T: Rust>(items: &[T], out: &mut String) {
+    out.push_str("&[");
+    for v in items {
+        v.rust(out);
+        out.push(',');
+    }
+    out.push(']');
+}
+
+impl<T: Rust + Clone> Rust for Cow<'static, [T]> {
     fn rust(&self, out: &mut String) {
-        out.push_str("vec![");
-        for v in self {
-            v.rust(out);
-            out.push(',');
-        }
-        out.push(']');
+        out.push_str("::std::borrow::Cow::Borrowed(");
+        slice(self, out);
+        out.push(')');
     }
 }
 
@@ -88,25 +99,19 @@ impl<T: Rust> Rust for Option<T> {
     }
 }
 
-impl<T: Rust> Rust for Box<T> {
+impl<T: Rust> Rust for Node<T> {
     fn rust(&self, out: &mut String) {
-        out.push_str("Box::new(");
+        let _ = write!(out, "{M}Node::Static(&");
         (**self).rust(out);
         out.push(')');
     }
 }
 
-impl<K: Rust, V: Rust> Rust for BTreeMap<K, V> {
+impl<V: Rust + Clone> Rust for TagMap<V> {
     fn rust(&self, out: &mut String) {
-        out.push_str("::std::collections::BTreeMap::from([");
-        for (k, v) in self {
-            out.push('(');
-            k.rust(out);
-            out.push(',');
-            v.rust(out);
-            out.push_str("),");
-        }
-        out.push_str("])");
+        let _ = write!(out, "{M}TagMap{{entries: ::std::borrow::Cow::Borrowed(");
+        slice(self.as_slice(), out);
+        out.push_str(")}");
     }
 }
 
@@ -424,10 +429,17 @@ impl Rust for Cond {
 impl Rust for Glob {
     fn rust(&self, out: &mut String) {
         // Checked when the rules were compiled.
+        const B: &str = "::std::borrow::Cow::Borrowed";
         let _ = write!(
             out,
-            "{M}Glob::new({:?}).expect(\"a glob the compiler accepted\")",
-            self.pattern
+            "{M}Glob{{pattern: {B}({:?}), how: {M}GlobMatch::",
+            &*self.pattern
         );
+        let _ = match self.embedded_shape() {
+            GlobShape::Exact => write!(out, "Exact}}"),
+            GlobShape::Prefix(p) => write!(out, "Prefix({B}({p:?}))}}"),
+            GlobShape::Suffix(s) => write!(out, "Suffix({B}({s:?}))}}"),
+            GlobShape::Other => write!(out, "Embedded}}"),
+        };
     }
 }

@@ -264,11 +264,13 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
             |want: &str| RulesError::at(&f, n.pos, format!("setting `{}` takes {want}", n.text));
         match n.text.as_str() {
             "symbol_pointer_prefix" => match value {
-                Literal::Str(s) if !s.is_empty() => settings.symbol_pointer_prefix = s.clone(),
+                Literal::Str(s) if !s.is_empty() => {
+                    settings.symbol_pointer_prefix = s.clone().into()
+                }
                 _ => return Err(bad_type("a non-empty string")),
             },
             "reference_quote" => match value {
-                Literal::Str(s) => settings.reference_quote = s.clone(),
+                Literal::Str(s) => settings.reference_quote = s.clone().into(),
                 _ => return Err(bad_type("a string")),
             },
             "follow_type_units" => match value {
@@ -296,7 +298,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
     let references = c
         .references
         .into_iter()
-        .map(|(tag, def)| (tag, def.value))
+        .map(|(tag, def)| (tag, def.value.into()))
         .collect();
 
     let mut expand_tags = Vec::new();
@@ -312,7 +314,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
         }
     }
 
-    let mut types = BTreeMap::new();
+    let mut types = TagMap::new();
     for (tag, def) in &c.types {
         let f = file_name(def.file);
         let cx = Context::new(&f, &c.templates, &files, expand_tags.contains(tag));
@@ -320,7 +322,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
         types.insert(
             *tag,
             Template {
-                ops,
+                ops: ops.into(),
                 origin: Origin {
                     file: def.file,
                     pos: def.pos,
@@ -344,7 +346,7 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
             pos: def.pos,
         };
         Ok(Template {
-            ops: cx.body(&def.value, &label)?,
+            ops: cx.body(&def.value, &label)?.into(),
             origin: Origin {
                 file: def.file,
                 pos: def.pos,
@@ -369,25 +371,25 @@ fn build(c: Collected) -> Result<Rules, RulesError> {
     }
 
     let mut rules = Rules {
-        files: files.clone(),
+        files: files.iter().map(|f| f.clone().into()).collect(),
         settings,
         references,
-        expand_tags,
+        expand_tags: expand_tags.into(),
         expand_when,
         types,
         subprogram,
         variable,
         replace_when,
-        kabi: c.kabi,
-        kabi_origins: c.kabi_origins,
-        tunings: Vec::new(),
+        kabi: c.kabi.into(),
+        kabi_origins: c.kabi_origins.into(),
+        tunings: Default::default(),
         specialized: None,
     };
     for (file, st) in &c.tunings {
         let f = files[*file as usize].clone();
         let tuning = tuning(&f, *file, st)?;
         rules.tune(&tuning).map_err(|e| tuning_error(&f, st, e))?;
-        rules.tunings.push(tuning);
+        rules.tunings.to_mut().push(tuning);
     }
     Ok(rules)
 }
@@ -490,9 +492,9 @@ impl KabiFile {
     pub fn add_to(self, rules: &mut Rules) -> Result<(), RulesError> {
         let index = u16::try_from(rules.files.len())
             .map_err(|_| RulesError::at(&self.name, Pos::default(), "too many rules files"))?;
-        rules.files.push(self.name.clone());
-        rules.kabi.extend(self.rules);
-        rules.kabi_origins.extend(
+        rules.files.to_mut().push(self.name.clone().into());
+        rules.kabi.to_mut().extend(self.rules);
+        rules.kabi_origins.to_mut().extend(
             self.positions
                 .iter()
                 .map(|&pos| Origin { file: index, pos }),
@@ -502,7 +504,7 @@ impl KabiFile {
             rules
                 .tune(&t)
                 .map_err(|e| tuning_error(&self.name, st, e))?;
-            rules.tunings.push(t);
+            rules.tunings.to_mut().push(t);
         }
         Ok(())
     }
@@ -593,7 +595,7 @@ fn kabi_rule(
         }
     };
     let string = |i: usize, shape: &str| match &args[i] {
-        Literal::Str(s) if !s.is_empty() => Ok(s.clone()),
+        Literal::Str(s) if !s.is_empty() => Ok(Text::from(s.clone())),
         _ => Err(err(format!("kabi {} takes {shape}", kind.text))),
     };
     let number = |i: usize, shape: &str| match &args[i] {
@@ -603,6 +605,7 @@ fn kabi_rule(
     if target.is_empty() {
         return Err(err(format!("kabi {}: the target is empty", kind.text)));
     }
+    let target = Text::from(target);
     Ok(match kind.text.as_str() {
         "declonly" => {
             want(0, "a type name: kabi declonly \"struct_name\"")?;
@@ -784,12 +787,12 @@ impl<'a> Context<'a> {
             ));
         }
         match piece {
-            ast::Piece::Text(s, pos) => out.push(Op::Text(s.clone(), self.origin(*pos))),
-            ast::Piece::SetVar(v, e) => out.push(Op::SetVar(v.text.clone(), self.expr(e)?)),
-            ast::Piece::LetVar(v, e) => out.push(Op::LetVar(v.text.clone(), self.expr(e)?)),
-            ast::Piece::ClearVar(v) => out.push(Op::ClearVar(v.text.clone())),
+            ast::Piece::Text(s, pos) => out.push(Op::Text(s.clone().into(), self.origin(*pos))),
+            ast::Piece::SetVar(v, e) => out.push(Op::SetVar(v.text.clone().into(), self.expr(e)?)),
+            ast::Piece::LetVar(v, e) => out.push(Op::LetVar(v.text.clone().into(), self.expr(e)?)),
+            ast::Piece::ClearVar(v) => out.push(Op::ClearVar(v.text.clone().into())),
             ast::Piece::Field(n) => match self.params.get(&n.text) {
-                Some(lit) => out.push(Op::Text(literal_text(lit), self.origin(n.pos))),
+                Some(lit) => out.push(Op::Text(literal_text(lit).into(), self.origin(n.pos))),
                 None => {
                     let field = self.field(n)?;
                     if let Some(AttrClass::Flag) = leaf_class(&field) {
@@ -817,12 +820,14 @@ impl<'a> Context<'a> {
                     vec![(
                         Cond::Has(Expr::Field(field.clone())),
                         vec![
-                            Op::Text(format!(" {}(", n.text), self.origin(n.pos)),
+                            Op::Text(format!(" {}(", n.text).into(), self.origin(n.pos)),
                             Op::Field(field, self.origin(n.pos)),
-                            Op::Text(")".to_string(), self.origin(n.pos)),
-                        ],
-                    )],
-                    Vec::new(),
+                            Op::Text(")".into(), self.origin(n.pos)),
+                        ]
+                        .into(),
+                    )]
+                    .into(),
+                    List::default(),
                 ));
             }
             ast::Piece::Break(b, _) => out.push(Op::Break(b.depth_change())),
@@ -831,11 +836,11 @@ impl<'a> Context<'a> {
             } => {
                 let arms = arms
                     .iter()
-                    .map(|(c, p)| Ok((self.cond(c)?, self.pieces(p)?)))
+                    .map(|(c, p)| Ok((self.cond(c)?, self.pieces(p)?.into())))
                     .collect::<Result<_, RulesError>>()?;
-                out.push(Op::If(arms, self.pieces(otherwise)?));
+                out.push(Op::If(arms, self.pieces(otherwise)?.into()));
             }
-            ast::Piece::Separator(p, _) => out.push(Op::Separator(self.pieces(p)?)),
+            ast::Piece::Separator(p, _) => out.push(Op::Separator(self.pieces(p)?.into())),
             ast::Piece::Children(arms, _) => {
                 let arms = arms
                     .iter()
@@ -845,7 +850,7 @@ impl<'a> Context<'a> {
                             Some(ts) => Some(
                                 ts.iter()
                                     .map(|t| resolve_tag(self.file, t))
-                                    .collect::<Result<Vec<_>, _>>()?,
+                                    .collect::<Result<List<_>, _>>()?,
                             ),
                         };
                         let when = a.when.as_ref().map(|c| self.cond(c)).transpose()?;
@@ -897,7 +902,7 @@ impl<'a> Context<'a> {
                 pos: n.pos,
             })?;
             match through {
-                Field::Attr(at, AttrClass::Reference) => field = Field::Via(at, Box::new(field)),
+                Field::Attr(at, AttrClass::Reference) => field = Field::Via(at, Node::new(field)),
                 _ => {
                     return Err(self.err(
                         n.pos,
@@ -943,7 +948,7 @@ impl<'a> Context<'a> {
                 Cond::Expanded
             }
             ast::Cond::Stable(_) => Cond::Stable,
-            ast::Cond::Not(c) => Cond::Not(Box::new(self.cond(c)?)),
+            ast::Cond::Not(c) => Cond::Not(Node::new(self.cond(c)?)),
             ast::Cond::And(cs) => {
                 Cond::And(cs.iter().map(|c| self.cond(c)).collect::<Result<_, _>>()?)
             }
@@ -981,13 +986,13 @@ impl<'a> Context<'a> {
     fn expr(&self, e: &ast::Expr) -> Result<Expr, RulesError> {
         Ok(match e {
             ast::Expr::Int(v, _) => Expr::Int(*v),
-            ast::Expr::Str(s, _) => Expr::Str(s.clone()),
+            ast::Expr::Str(s, _) => Expr::Str(s.clone().into()),
             ast::Expr::Field(n) => match self.params.get(&n.text) {
                 Some(Literal::Int(v)) => Expr::Int(*v),
-                Some(lit) => Expr::Str(literal_text(lit)),
+                Some(lit) => Expr::Str(literal_text(lit).into()),
                 None => Expr::Field(self.field(n)?),
             },
-            ast::Expr::Var(n) => Expr::Var(n.text.clone()),
+            ast::Expr::Var(n) => Expr::Var(n.text.clone().into()),
             ast::Expr::Func(n, args) => {
                 let Some(&(_, builtin, arity)) =
                     Builtin::ALL.iter().find(|(name, _, _)| *name == n.text)
@@ -1013,8 +1018,8 @@ impl<'a> Context<'a> {
                     .collect::<Result<_, _>>()?;
                 Expr::Func(builtin, args)
             }
-            ast::Expr::Add(a, b) => Expr::Add(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
-            ast::Expr::Sub(a, b) => Expr::Sub(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+            ast::Expr::Add(a, b) => Expr::Add(Node::new(self.expr(a)?), Node::new(self.expr(b)?)),
+            ast::Expr::Sub(a, b) => Expr::Sub(Node::new(self.expr(a)?), Node::new(self.expr(b)?)),
         })
     }
 }

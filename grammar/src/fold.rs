@@ -36,7 +36,7 @@ impl Rules {
         });
         self.replace_when = self.replace_when.take().and_then(|c| match f.cond(c) {
             Folded::Const(false) => None,
-            Folded::Const(true) => Some(Cond::And(Vec::new())),
+            Folded::Const(true) => Some(Cond::And(List::default())),
             Folded::Cond(c) => Some(c),
         });
         self
@@ -45,7 +45,7 @@ impl Rules {
 
 /// A condition that is always false (an empty `or`).
 fn never() -> Cond {
-    Cond::Or(Vec::new())
+    Cond::Or(List::default())
 }
 
 enum Folded {
@@ -62,9 +62,9 @@ impl Folder {
     fn cond(&self, c: Cond) -> Folded {
         match c {
             Cond::Stable => Folded::Const(self.stable),
-            Cond::Not(c) => match self.cond(*c) {
+            Cond::Not(c) => match self.cond(c.into_inner()) {
                 Folded::Const(v) => Folded::Const(!v),
-                Folded::Cond(c) => Folded::Cond(Cond::Not(Box::new(c))),
+                Folded::Cond(c) => Folded::Cond(Cond::Not(Node::new(c))),
             },
             Cond::And(cs) => self.list(cs, true),
             Cond::Or(cs) => self.list(cs, false),
@@ -80,10 +80,10 @@ impl Folder {
     /// `and` (`all` = true) or `or` (`all` = false): an item equal to
     /// `all` is dropped; the first item equal to `!all` decides the list,
     /// and what follows it is never evaluated.
-    fn list(&self, cs: Vec<Cond>, all: bool) -> Folded {
+    fn list(&self, cs: List<Cond>, all: bool) -> Folded {
         let mut kept = Vec::with_capacity(cs.len());
         let mut decided = false;
-        for c in cs {
+        for c in cs.into_owned() {
             match self.cond(c) {
                 Folded::Const(v) if v == all => {}
                 Folded::Const(_) => {
@@ -99,27 +99,31 @@ impl Folder {
             (false, decided) => {
                 if decided {
                     // Evaluated for its effects, then decided.
-                    kept.push(if all { never() } else { Cond::And(Vec::new()) });
+                    kept.push(if all {
+                        never()
+                    } else {
+                        Cond::And(List::default())
+                    });
                 }
                 if kept.len() == 1 && !decided {
                     Folded::Cond(kept.pop().expect("one item"))
                 } else if all {
-                    Folded::Cond(Cond::And(kept))
+                    Folded::Cond(Cond::And(kept.into()))
                 } else {
-                    Folded::Cond(Cond::Or(kept))
+                    Folded::Cond(Cond::Or(kept.into()))
                 }
             }
         }
     }
 
-    fn ops(&self, ops: &mut Vec<Op>) {
+    fn ops(&self, ops: &mut List<Op>) {
         let mut out = Vec::with_capacity(ops.len());
-        for op in ops.drain(..) {
+        for op in std::mem::take(ops).into_owned() {
             match op {
                 Op::If(arms, mut otherwise) => {
                     let mut kept = Vec::with_capacity(arms.len());
                     let mut taken = None;
-                    for (c, mut body) in arms {
+                    for (c, mut body) in arms.into_owned() {
                         match self.cond(c) {
                             Folded::Const(false) => {}
                             Folded::Const(true) => {
@@ -138,9 +142,9 @@ impl Folder {
                         None => self.ops(&mut otherwise),
                     }
                     if kept.is_empty() {
-                        out.extend(otherwise);
+                        out.extend(otherwise.into_owned());
                     } else {
-                        out.push(Op::If(kept, otherwise));
+                        out.push(Op::If(kept.into(), otherwise));
                     }
                 }
                 Op::Separator(mut body) => {
@@ -149,7 +153,7 @@ impl Folder {
                 }
                 Op::Children(arms) => {
                     let mut kept = Vec::with_capacity(arms.len());
-                    for mut arm in arms {
+                    for mut arm in arms.into_owned() {
                         match arm.when.take().map(|c| self.cond(c)) {
                             None | Some(Folded::Const(true)) => {}
                             Some(Folded::Const(false)) => continue,
@@ -157,7 +161,7 @@ impl Folder {
                         }
                         kept.push(arm);
                     }
-                    out.push(Op::Children(kept));
+                    out.push(Op::Children(kept.into()));
                 }
                 op @ (Op::Text(..)
                 | Op::Field(..)
@@ -168,7 +172,7 @@ impl Folder {
                 | Op::ClearVar(_)) => out.push(op),
             }
         }
-        *ops = out;
+        *ops = out.into();
     }
 }
 

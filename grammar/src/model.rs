@@ -5,7 +5,203 @@
 use crate::ast::{Action, Pos};
 use crate::names::AttrClass;
 use gimli::{DwAt, DwTag};
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+
+/// Text in the rules: borrowed from the embedded default rules (a `static`
+/// compiled at build time, see [`crate::codegen`]) or owned.
+pub type Text = Cow<'static, str>;
+
+/// A list in the rules, borrowed from the embedded default rules or owned.
+/// Changed in place with `to_mut` (which copies a borrowed list first).
+pub type List<T> = Cow<'static, [T]>;
+
+/// One value of a recursive piece of the rules (`not COND`, `a + b`):
+/// borrowed from the embedded default rules or boxed.
+pub enum Node<T: 'static> {
+    Static(&'static T),
+    Owned(Box<T>),
+}
+
+impl<T> Node<T> {
+    pub fn new(value: T) -> Self {
+        Node::Owned(Box::new(value))
+    }
+}
+
+impl<T: Clone> Node<T> {
+    /// The value, copied out of the embedded rules if it is borrowed.
+    pub fn into_inner(self) -> T {
+        match self {
+            Node::Static(t) => t.clone(),
+            Node::Owned(b) => *b,
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Node<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Node::Static(t) => t,
+            Node::Owned(b) => b,
+        }
+    }
+}
+
+impl<T: Clone> Clone for Node<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Node::Static(t) => Node::Static(t),
+            Node::Owned(b) => Node::Owned(b.clone()),
+        }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Node<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Node<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Eq> Eq for Node<T> {}
+
+impl<T: std::hash::Hash> std::hash::Hash for Node<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+/// A map by tag, kept sorted: the few tags a rules file names. Borrowed
+/// from the embedded default rules or owned, like [`List`]; read like a
+/// `BTreeMap`.
+#[derive(Clone)]
+pub struct TagMap<V: Clone + 'static> {
+    /// Sorted by tag, each tag once. Public for [`crate::codegen`]'s
+    /// constant expressions only.
+    #[doc(hidden)]
+    pub entries: List<(DwTag, V)>,
+}
+
+impl<V: Clone> TagMap<V> {
+    pub const fn new() -> Self {
+        TagMap {
+            entries: Cow::Borrowed(&[]),
+        }
+    }
+
+    fn find(&self, tag: &DwTag) -> Result<usize, usize> {
+        self.entries.binary_search_by_key(&tag.0, |(t, _)| t.0)
+    }
+
+    pub fn get(&self, tag: &DwTag) -> Option<&V> {
+        self.find(tag).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, tag: &DwTag) -> Option<&mut V> {
+        let i = self.find(tag).ok()?;
+        Some(&mut self.entries.to_mut()[i].1)
+    }
+
+    pub fn contains_key(&self, tag: &DwTag) -> bool {
+        self.find(tag).is_ok()
+    }
+
+    /// Sets the value of `tag`, giving back the one it replaces.
+    pub fn insert(&mut self, tag: DwTag, value: V) -> Option<V> {
+        match self.find(&tag) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries.to_mut()[i].1, value)),
+            Err(i) => {
+                self.entries.to_mut().insert(i, (tag, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, tag: &DwTag) -> Option<V> {
+        let i = self.find(tag).ok()?;
+        Some(self.entries.to_mut().remove(i).1)
+    }
+
+    /// The entries in tag order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&DwTag, &V)> + ExactSizeIterator {
+        self.entries.iter().map(|(t, v)| (t, v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&DwTag, &mut V)> {
+        self.entries.to_mut().iter_mut().map(|(t, v)| (&*t, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &DwTag> + ExactSizeIterator {
+        self.entries.iter().map(|(t, _)| t)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.entries.to_mut().iter_mut().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries as a sorted slice.
+    pub fn as_slice(&self) -> &[(DwTag, V)] {
+        &self.entries
+    }
+}
+
+impl<V: Clone> Default for TagMap<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V: Clone> FromIterator<(DwTag, V)> for TagMap<V> {
+    /// The last value given for a tag wins, as in a `BTreeMap`.
+    fn from_iter<I: IntoIterator<Item = (DwTag, V)>>(iter: I) -> Self {
+        let mut map = TagMap::new();
+        for (tag, value) in iter {
+            map.insert(tag, value);
+        }
+        map
+    }
+}
+
+impl<'m, V: Clone> IntoIterator for &'m TagMap<V> {
+    type Item = (&'m DwTag, &'m V);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'m, (DwTag, V)>, fn(&'m (DwTag, V)) -> (&'m DwTag, &'m V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(t, v)| (t, v))
+    }
+}
+
+impl<V: Clone> std::ops::Index<&DwTag> for TagMap<V> {
+    type Output = V;
+    /// The value of `tag`; panics when there is none, as a `BTreeMap` does.
+    fn index(&self, tag: &DwTag) -> &V {
+        self.get(tag).expect("no entry for the tag in the TagMap")
+    }
+}
+
+impl<V: Clone + std::fmt::Debug> std::fmt::Debug for TagMap<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
 
 /// Where a rule was written: file (index into [`Rules::files`]) and position.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,19 +213,19 @@ pub struct Origin {
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Variables named `<prefix><symbol>` are symbol pointers.
-    pub symbol_pointer_prefix: String,
+    pub symbol_pointer_prefix: Text,
     /// Follow `DW_FORM_ref_sig8` references into type units.
     pub follow_type_units: bool,
     /// Wraps a reference name that contains a space.
-    pub reference_quote: String,
+    pub reference_quote: Text,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            symbol_pointer_prefix: "__gendwarfksyms_ptr_".to_string(),
+            symbol_pointer_prefix: "__gendwarfksyms_ptr_".into(),
             follow_type_units: false,
-            reference_quote: "'".to_string(),
+            reference_quote: "'".into(),
         }
     }
 }
@@ -52,7 +248,7 @@ pub enum Field {
     /// The original name given by a `__kabi_renamed<orig>` placeholder.
     KabiRenamed,
     /// A field of the DIE a reference attribute points to: `type.tag`.
-    Via(DwAt, Box<Field>),
+    Via(DwAt, Node<Field>),
     /// A field of the compilation unit the DIE is in: `unit.language`.
     Unit(UnitField),
 }
@@ -133,11 +329,11 @@ impl Builtin {
 /// Targets may be globs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KabiRule {
-    Declonly(String),
-    EnumeratorIgnore(String, String),
-    EnumeratorValue(String, String, u64),
-    ByteSize(String, u64),
-    TypeString(String, String),
+    Declonly(Text),
+    EnumeratorIgnore(Text, Text),
+    EnumeratorValue(Text, Text, u64),
+    ByteSize(Text, u64),
+    TypeString(Text, Text),
 }
 
 /// A tuning statement, compiled: a change made to the compiled rules (see
@@ -146,16 +342,16 @@ pub enum KabiRule {
 pub enum Tuning {
     /// `drop ATTR, ... [from TAG, ...] [in "GLOB"] [when COND]`
     Drop {
-        attrs: Vec<DwAt>,
+        attrs: List<DwAt>,
         /// Empty: every tag.
-        from: Vec<DwTag>,
+        from: List<DwTag>,
         within: Option<Glob>,
         when: Option<Cond>,
         origin: Origin,
     },
     /// `opaque "GLOB", ... [when COND]`
     Opaque {
-        globs: Vec<Glob>,
+        globs: List<Glob>,
         when: Option<Cond>,
         origin: Origin,
     },
@@ -172,12 +368,12 @@ pub enum Tuning {
 #[derive(Clone, Debug)]
 pub enum Expr {
     Int(u64),
-    Str(String),
+    Str(Text),
     Field(Field),
-    Var(String),
-    Func(Builtin, Vec<Expr>),
-    Add(Box<Expr>, Box<Expr>),
-    Sub(Box<Expr>, Box<Expr>),
+    Var(Text),
+    Func(Builtin, List<Expr>),
+    Add(Node<Expr>, Node<Expr>),
+    Sub(Node<Expr>, Node<Expr>),
 }
 
 #[derive(Clone, Debug)]
@@ -189,9 +385,9 @@ pub enum Cond {
     Expanded,
     /// `--stable` was given.
     Stable,
-    Not(Box<Cond>),
-    And(Vec<Cond>),
-    Or(Vec<Cond>),
+    Not(Node<Cond>),
+    And(List<Cond>),
+    Or(List<Cond>),
     Eq(Expr, Expr),
     Ne(Expr, Expr),
     Match(Expr, Glob),
@@ -203,46 +399,83 @@ pub enum Cond {
 /// its start or end, are matched without a regular expression.
 #[derive(Clone)]
 pub struct Glob {
-    pub pattern: String,
-    how: GlobMatch,
+    pub pattern: Text,
+    /// Public for [`crate::codegen`]'s constant expressions only (a
+    /// `static` cannot call a function to build one).
+    #[doc(hidden)]
+    pub how: GlobMatch,
 }
 
+#[doc(hidden)]
 #[derive(Clone)]
-enum GlobMatch {
+pub enum GlobMatch {
     Exact,
     /// `text*`
-    Prefix(String),
+    Prefix(Text),
     /// `*text`
-    Suffix(String),
+    Suffix(Text),
     /// Boxed: a matcher is large, and conditions are kept by value.
     Matcher(Box<globset::GlobMatcher>),
+    /// Another shape, in the embedded default rules: a matcher cannot be
+    /// built at compile time, so it is built at each match. (The default
+    /// rules use the shapes above only.)
+    Embedded,
+}
+
+/// How a glob is matched: the part of it compared, for the simple shapes.
+pub(crate) enum GlobShape<S> {
+    Exact,
+    Prefix(S),
+    Suffix(S),
+    Other,
 }
 
 impl Glob {
     pub fn new(pattern: &str) -> Result<Glob, globset::Error> {
-        let plain = |s: &str| !s.contains(['*', '?', '[', ']', '{', '}', '\\']);
-        let how = if plain(pattern) {
-            GlobMatch::Exact
-        } else if let Some(p) = pattern.strip_suffix('*').filter(|p| plain(p)) {
-            GlobMatch::Prefix(p.to_string())
-        } else if let Some(s) = pattern.strip_prefix('*').filter(|s| plain(s)) {
-            GlobMatch::Suffix(s.to_string())
-        } else {
-            GlobMatch::Matcher(Box::new(globset::Glob::new(pattern)?.compile_matcher()))
+        let how = match Self::shape(pattern) {
+            GlobShape::Exact => GlobMatch::Exact,
+            GlobShape::Prefix(p) => GlobMatch::Prefix(p.to_string().into()),
+            GlobShape::Suffix(s) => GlobMatch::Suffix(s.to_string().into()),
+            GlobShape::Other => {
+                GlobMatch::Matcher(Box::new(globset::Glob::new(pattern)?.compile_matcher()))
+            }
         };
         Ok(Glob {
-            pattern: pattern.to_string(),
+            pattern: pattern.to_string().into(),
             how,
         })
+    }
+
+    /// How `pattern` is matched: the part of it to compare for the simple
+    /// shapes.
+    fn shape(pattern: &str) -> GlobShape<&str> {
+        let plain = |s: &str| !s.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        if plain(pattern) {
+            GlobShape::Exact
+        } else if let Some(p) = pattern.strip_suffix('*').filter(|p| plain(p)) {
+            GlobShape::Prefix(p)
+        } else if let Some(s) = pattern.strip_prefix('*').filter(|s| plain(s)) {
+            GlobShape::Suffix(s)
+        } else {
+            GlobShape::Other
+        }
     }
 
     pub fn is_match(&self, s: &str) -> bool {
         match &self.how {
             GlobMatch::Exact => s == self.pattern,
-            GlobMatch::Prefix(p) => s.starts_with(p.as_str()),
-            GlobMatch::Suffix(x) => s.ends_with(x.as_str()),
+            GlobMatch::Prefix(p) => s.starts_with(&**p),
+            GlobMatch::Suffix(x) => s.ends_with(&**x),
             GlobMatch::Matcher(m) => m.is_match(s),
+            GlobMatch::Embedded => {
+                globset::Glob::new(&self.pattern).is_ok_and(|g| g.compile_matcher().is_match(s))
+            }
         }
+    }
+
+    /// How this glob is matched ([`crate::codegen`] writes it).
+    pub(crate) fn embedded_shape(&self) -> GlobShape<&str> {
+        Self::shape(&self.pattern)
     }
 }
 
@@ -257,7 +490,7 @@ impl std::fmt::Debug for Glob {
 #[derive(Clone, Debug)]
 pub enum Op {
     /// Literal text.
-    Text(String, Origin),
+    Text(Text, Origin),
     /// Print a field; a reference field describes the DIE it points to.
     Field(Field, Origin),
     /// Print an expression's value.
@@ -265,23 +498,23 @@ pub enum Op {
     /// A line break changing the depth by -1, 0 or +1.
     Break(i8),
     /// The pieces of the first arm whose condition holds, else `otherwise`.
-    If(Vec<(Cond, Vec<Op>)>, Vec<Op>),
+    If(List<(Cond, List<Op>)>, List<Op>),
     /// Printed before every list item but the first of its list.
-    Separator(Vec<Op>),
+    Separator(List<Op>),
     /// Visit the children in order; each takes the first arm that fits.
-    Children(Vec<ChildArm>),
+    Children(List<ChildArm>),
     /// Set a variable for the rest of the symbol's walk (absent: clear).
-    SetVar(String, Expr),
+    SetVar(Text, Expr),
     /// Set a variable for the DIEs described from this one on, until this
     /// DIE's description ends.
-    LetVar(String, Expr),
-    ClearVar(String),
+    LetVar(Text, Expr),
+    ClearVar(Text),
 }
 
 #[derive(Clone, Debug)]
 pub struct ChildArm {
     /// `None` matches every tag.
-    pub tags: Option<Vec<DwTag>>,
+    pub tags: Option<List<DwTag>>,
     pub when: Option<Cond>,
     pub action: Action,
 }
@@ -295,34 +528,34 @@ impl ChildArm {
 /// The pieces for one tag (or one kind of symbol).
 #[derive(Clone, Debug)]
 pub struct Template {
-    pub ops: Vec<Op>,
+    pub ops: List<Op>,
     pub origin: Origin,
 }
 
 #[derive(Clone, Debug)]
 pub struct Rules {
     /// The files the rules were read from, in the order they were read.
-    pub files: Vec<String>,
+    pub files: List<Text>,
     pub settings: Settings,
     /// Tags whose named DIEs are written as references, with their prefix.
-    pub references: BTreeMap<DwTag, String>,
+    pub references: TagMap<Text>,
     /// Tags expanded once per symbol.
-    pub expand_tags: Vec<DwTag>,
+    pub expand_tags: List<DwTag>,
     /// When such a DIE may be expanded at all.
     pub expand_when: Option<Cond>,
-    pub types: BTreeMap<DwTag, Template>,
+    pub types: TagMap<Template>,
     pub subprogram: Template,
     pub variable: Template,
     /// When kABI `type_string` rules replace strings.
     pub replace_when: Option<Cond>,
     /// kABI rules written in the rules files.
-    pub kabi: Vec<KabiRule>,
+    pub kabi: List<KabiRule>,
     /// Where each of `kabi` was written (rules from an object's section
     /// are not here).
-    pub kabi_origins: Vec<Origin>,
+    pub kabi_origins: List<Origin>,
     /// The tuning statements made (already applied; kept to check them
     /// against objects: `ksymrules check-rules`).
-    pub tunings: Vec<Tuning>,
+    pub tunings: List<Tuning>,
     /// The `--stable` these rules were specialised for, if they were
     /// (`Rules::specialize`); they must not run with the other.
     pub specialized: Option<bool>,
@@ -334,7 +567,7 @@ impl Rules {
     }
 
     pub fn reference_prefix(&self, tag: DwTag) -> Option<&str> {
-        self.references.get(&tag).map(String::as_str)
+        self.references.get(&tag).map(|p| &**p)
     }
 }
 
@@ -379,7 +612,7 @@ fn ops_attrs(ops: &[Op], out: &mut std::collections::BTreeSet<DwAt>) {
             Op::Field(f, _) => field_attrs(f, out),
             Op::Value(e, _) | Op::SetVar(_, e) | Op::LetVar(_, e) => expr_attrs(e, out),
             Op::If(arms, otherwise) => {
-                for (c, body) in arms {
+                for (c, body) in arms.iter() {
                     cond_attrs(c, out);
                     ops_attrs(body, out);
                 }
@@ -387,7 +620,7 @@ fn ops_attrs(ops: &[Op], out: &mut std::collections::BTreeSet<DwAt>) {
             }
             Op::Separator(body) => ops_attrs(body, out),
             Op::Children(arms) => {
-                for arm in arms {
+                for arm in arms.iter() {
                     if let Some(c) = &arm.when {
                         cond_attrs(c, out);
                     }

@@ -572,7 +572,7 @@ fn arm(file: &str, pair: Pair<Rule>) -> Result<Arm, RulesError> {
                 action = match a.as_rule() {
                     Rule::describe => Action::Describe,
                     Rule::skip => Action::Skip,
-                    _ => Action::Error(string(a.into_inner().next().expect("message"))),
+                    _ => Action::Error(string(a.into_inner().next().expect("message")).into()),
                 };
             }
             r => unreachable!("arm part {r:?}"),

@@ -78,13 +78,13 @@ impl Rules {
         let guard_for = |tag: Option<DwTag>| -> Option<Cond> {
             let place = within.map(|g| match tag {
                 Some(t) if named.contains(&t) => Cond::Match(Expr::Field(Field::Fqn), g.clone()),
-                _ => Cond::Eq(Expr::Var(var.clone()), Expr::Str("1".into())),
+                _ => Cond::Eq(Expr::Var(var.clone().into()), Expr::Str("1".into())),
             });
             match (place, when) {
                 (None, None) => None,
                 (Some(p), None) => Some(p),
                 (None, Some(w)) => Some(w.clone()),
-                (Some(p), Some(w)) => Some(Cond::And(vec![p, w.clone()])),
+                (Some(p), Some(w)) => Some(Cond::And(vec![p, w.clone()].into())),
             }
         };
         let picks = |tag: DwTag| from.is_empty() || from.contains(&tag);
@@ -150,12 +150,12 @@ impl Rules {
                 .collect(),
         );
         let opaque = match when {
-            Some(w) => Cond::And(vec![w.clone(), matches]),
+            Some(w) => Cond::And(vec![w.clone(), matches].into()),
             None => matches,
         };
-        let not_opaque = Cond::Not(Box::new(opaque));
+        let not_opaque = Cond::Not(Node::new(opaque));
         self.expand_when = Some(match self.expand_when.take() {
-            Some(e) => Cond::And(vec![e, not_opaque]),
+            Some(e) => Cond::And(vec![e, not_opaque].into()),
             None => not_opaque,
         });
         Ok(())
@@ -175,9 +175,9 @@ impl Rules {
             glob.clone(),
         );
         let arm = ChildArm {
-            tags: Some(vec![tag]),
+            tags: Some(vec![tag].into()),
             when: Some(match when {
-                Some(w) => Cond::And(vec![name_matches, w.clone()]),
+                Some(w) => Cond::And(vec![name_matches, w.clone()].into()),
                 None => name_matches,
             }),
             action: crate::ast::Action::Skip,
@@ -187,11 +187,11 @@ impl Rules {
             if within.is_some() && !named.contains(t) {
                 continue;
             }
-            changed += omit_in_ops(&mut template.ops, tag, &arm, within);
+            changed += omit_in_ops(template.ops.to_mut(), tag, &arm, within);
         }
         if within.is_none() {
-            changed += omit_in_ops(&mut self.subprogram.ops, tag, &arm, None);
-            changed += omit_in_ops(&mut self.variable.ops, tag, &arm, None);
+            changed += omit_in_ops(self.subprogram.ops.to_mut(), tag, &arm, None);
+            changed += omit_in_ops(self.variable.ops.to_mut(), tag, &arm, None);
         }
         if changed == 0 {
             return Err(format!(
@@ -224,16 +224,16 @@ fn field_reads(f: &Field, attrs: &[DwAt]) -> bool {
 /// `c`, where a condition that reads a dropped attribute sees it absent
 /// when `guard` holds (always when there is no guard). Counts the changes.
 fn drop_in_cond(c: Cond, attrs: &[DwAt], guard: Option<&Cond>, n: &mut usize) -> Cond {
-    let always = Cond::And(Vec::new());
-    let never = Cond::Or(Vec::new());
+    let always = Cond::And(List::default());
+    let never = Cond::Or(List::default());
     // What the condition is when the attribute is absent.
     let absent = |c: Cond, value: bool, n: &mut usize| {
         *n += 1;
         match (guard, value) {
             (None, true) => always.clone(),
             (None, false) => never.clone(),
-            (Some(g), false) => Cond::And(vec![Cond::Not(Box::new(g.clone())), c]),
-            (Some(g), true) => Cond::Or(vec![g.clone(), c]),
+            (Some(g), false) => Cond::And(vec![Cond::Not(Node::new(g.clone())), c].into()),
+            (Some(g), true) => Cond::Or(vec![g.clone(), c].into()),
         }
     };
     match c {
@@ -242,14 +242,16 @@ fn drop_in_cond(c: Cond, attrs: &[DwAt], guard: Option<&Cond>, n: &mut usize) ->
         Cond::Match(a, g) if reads(&a, attrs) => absent(Cond::Match(a, g), false, n),
         Cond::Ne(a, b) if reads(&a, attrs) || reads(&b, attrs) => absent(Cond::Ne(a, b), true, n),
         Cond::NoMatch(a, g) if reads(&a, attrs) => absent(Cond::NoMatch(a, g), true, n),
-        Cond::Not(c) => Cond::Not(Box::new(drop_in_cond(*c, attrs, guard, n))),
+        Cond::Not(c) => Cond::Not(Node::new(drop_in_cond(c.into_inner(), attrs, guard, n))),
         Cond::And(cs) => Cond::And(
-            cs.into_iter()
+            cs.into_owned()
+                .into_iter()
                 .map(|c| drop_in_cond(c, attrs, guard, n))
                 .collect(),
         ),
         Cond::Or(cs) => Cond::Or(
-            cs.into_iter()
+            cs.into_owned()
+                .into_iter()
                 .map(|c| drop_in_cond(c, attrs, guard, n))
                 .collect(),
         ),
@@ -259,13 +261,18 @@ fn drop_in_cond(c: Cond, attrs: &[DwAt], guard: Option<&Cond>, n: &mut usize) ->
 
 /// Rewrites a template's pieces so that `attrs` read as absent where
 /// `guard` holds. Returns the number of changes.
-fn drop_in_ops(ops: &mut Vec<Op>, attrs: &[DwAt], guard: Option<&Cond>) -> usize {
+fn drop_in_ops(ops: &mut List<Op>, attrs: &[DwAt], guard: Option<&Cond>) -> usize {
     let mut n = 0;
     let only_if_kept = |op: Op| {
-        guard.map(|g| Op::If(vec![(Cond::Not(Box::new(g.clone())), vec![op])], Vec::new()))
+        guard.map(|g| {
+            Op::If(
+                vec![(Cond::Not(Node::new(g.clone())), vec![op].into())].into(),
+                List::default(),
+            )
+        })
     };
     let mut out = Vec::with_capacity(ops.len());
-    for op in ops.drain(..) {
+    for op in std::mem::take(ops).into_owned() {
         match op {
             Op::Field(f, o) if field_reads(&f, attrs) => {
                 n += 1;
@@ -286,15 +293,17 @@ fn drop_in_ops(ops: &mut Vec<Op>, attrs: &[DwAt], guard: Option<&Cond>) -> usize
                     None => Op::ClearVar(v),
                     Some(g) => Op::If(
                         vec![(
-                            Cond::Not(Box::new(g.clone())),
-                            vec![Op::SetVar(v.clone(), e)],
-                        )],
-                        vec![Op::ClearVar(v)],
+                            Cond::Not(Node::new(g.clone())),
+                            vec![Op::SetVar(v.clone(), e)].into(),
+                        )]
+                        .into(),
+                        vec![Op::ClearVar(v)].into(),
                     ),
                 });
             }
             Op::If(arms, mut otherwise) => {
                 let arms = arms
+                    .into_owned()
                     .into_iter()
                     .map(|(c, mut body)| {
                         let c = drop_in_cond(c, attrs, guard, &mut n);
@@ -314,35 +323,37 @@ fn drop_in_ops(ops: &mut Vec<Op>, attrs: &[DwAt], guard: Option<&Cond>) -> usize
             op => out.push(op),
         }
     }
-    *ops = out;
+    *ops = out.into();
     n
 }
 
 /// Before each list of children of a type: `var` is "1" for the children
 /// (and what they describe) when the type's name matches `glob`, "0" when
 /// it has another name; an unnamed type passes on what it was given.
-fn mark_children(ops: &mut Vec<Op>, var: &str, glob: &Glob) {
+fn mark_children(ops: &mut List<Op>, var: &str, glob: &Glob) {
     let mut out = Vec::with_capacity(ops.len() + 1);
-    for op in ops.drain(..) {
+    for op in std::mem::take(ops).into_owned() {
         match op {
             Op::Children(arms) => {
                 out.push(Op::If(
                     vec![
                         (
                             Cond::Match(Expr::Field(Field::Fqn), glob.clone()),
-                            vec![Op::LetVar(var.to_string(), Expr::Str("1".into()))],
+                            vec![Op::LetVar(var.to_string().into(), Expr::Str("1".into()))].into(),
                         ),
                         (
                             Cond::Has(Expr::Field(Field::Fqn)),
-                            vec![Op::LetVar(var.to_string(), Expr::Str("0".into()))],
+                            vec![Op::LetVar(var.to_string().into(), Expr::Str("0".into()))].into(),
                         ),
-                    ],
-                    Vec::new(),
+                    ]
+                    .into(),
+                    List::default(),
                 ));
                 out.push(Op::Children(arms));
             }
             Op::If(arms, mut otherwise) => {
                 let arms = arms
+                    .into_owned()
                     .into_iter()
                     .map(|(c, mut body)| {
                         mark_children(&mut body, var, glob);
@@ -359,7 +370,7 @@ fn mark_children(ops: &mut Vec<Op>, var: &str, glob: &Glob) {
             op => out.push(op),
         }
     }
-    *ops = out;
+    *ops = out.into();
 }
 
 /// Puts `arm` first in every list of children that describes `tag`
@@ -382,23 +393,24 @@ fn omit_in_ops(ops: &mut [Op], tag: DwTag, arm: &ChildArm, within: Option<&Glob>
                 with.push(arm.clone());
                 with.extend(old.iter().cloned());
                 *op = match within {
-                    None => Op::Children(with),
+                    None => Op::Children(with.into()),
                     Some(g) => Op::If(
                         vec![(
                             Cond::Match(Expr::Field(Field::Fqn), g.clone()),
-                            vec![Op::Children(with)],
-                        )],
-                        vec![Op::Children(old)],
+                            vec![Op::Children(with.into())].into(),
+                        )]
+                        .into(),
+                        vec![Op::Children(old)].into(),
                     ),
                 };
             }
             Op::If(arms, otherwise) => {
-                for (_, body) in arms.iter_mut() {
-                    n += omit_in_ops(body, tag, arm, within);
+                for (_, body) in arms.to_mut().iter_mut() {
+                    n += omit_in_ops(body.to_mut(), tag, arm, within);
                 }
-                n += omit_in_ops(otherwise, tag, arm, within);
+                n += omit_in_ops(otherwise.to_mut(), tag, arm, within);
             }
-            Op::Separator(body) => n += omit_in_ops(body, tag, arm, within),
+            Op::Separator(body) => n += omit_in_ops(body.to_mut(), tag, arm, within),
             _ => {}
         }
     }

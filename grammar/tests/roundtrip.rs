@@ -57,10 +57,10 @@ fn behaviour(rules: &Rules) -> BTreeMap<String, String> {
             s.symbol_pointer_prefix, s.follow_type_units, s.reference_quote
         ),
     );
-    let refs: BTreeMap<String, &String> = rules
+    let refs: BTreeMap<String, &str> = rules
         .references
         .iter()
-        .map(|(t, p)| (t.to_string(), p))
+        .map(|(t, p)| (t.to_string(), &**p))
         .collect();
     out.insert("references".to_string(), format!("{refs:?}"));
     out.insert("expand".to_string(), format!("{:?}", rules.expand_tags));
@@ -480,7 +480,7 @@ fn arm() -> impl Strategy<Value = Arm> + Clone {
     let action = prop_oneof![
         Just(Action::Describe),
         Just(Action::Skip),
-        text().prop_map(Action::Error),
+        text().prop_map(|t| Action::Error(t.into())),
     ];
     (pattern(), prop::option::of(cond()), action).prop_map(|(tags, when, action)| Arm {
         tags,

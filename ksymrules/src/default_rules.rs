@@ -1,22 +1,33 @@
 //! The embedded default rules, compiled when ksymrules was built (see
-//! `build.rs`): no parsing at run time, and, for a run that adds no kABI
-//! file, no specialising either.
+//! `build.rs`) into `static` data: a run with them parses nothing, builds
+//! nothing and allocates nothing for them; they are read in place from
+//! the program's read-only memory (one page fault brings in many of their
+//! pages, where building them touched a dozen fresh ones).
 
 use ksymrules_grammar::Rules;
 
 /// The default rules, as `ksymrules_grammar::default_rules()` compiles them
 /// from `rules/gendwarfksyms.rules`.
-pub fn rules() -> Rules {
-    include!(concat!(env!("OUT_DIR"), "/default_rules.rs"))
+static DEFAULT: Rules = include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
+
+/// [`DEFAULT`] specialised for `--stable` (`Rules::specialize`).
+static STABLE: Rules = include!(concat!(env!("OUT_DIR"), "/default_rules_stable.rs"));
+
+/// [`DEFAULT`] specialised for a run without `--stable`.
+static PLAIN: Rules = include!(concat!(env!("OUT_DIR"), "/default_rules_plain.rs"));
+
+/// The default rules.
+pub fn rules() -> &'static Rules {
+    &DEFAULT
 }
 
 /// The default rules specialised for `--stable` or not
 /// (`Rules::specialize`).
-pub fn specialized(stable: bool) -> Rules {
+pub fn specialized(stable: bool) -> &'static Rules {
     if stable {
-        include!(concat!(env!("OUT_DIR"), "/default_rules_stable.rs"))
+        &STABLE
     } else {
-        include!(concat!(env!("OUT_DIR"), "/default_rules_plain.rs"))
+        &PLAIN
     }
 }
 

@@ -2,7 +2,6 @@
 //! (man page, shell completions) is generated from the same definition:
 //! see `examples/docs.rs`.
 
-pub mod arena;
 pub mod cli;
 pub mod default_rules;
 pub mod docs;

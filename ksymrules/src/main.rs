@@ -28,11 +28,6 @@ use std::sync::{Arc, Mutex};
 /// objects kbuild hands us are a few hundred KB.
 const SMALL_INPUT: u64 = 1 << 20;
 
-/// The system's allocator, and an arena for the default rules, which live
-/// until exit (see `arena`).
-#[global_allocator]
-static ALLOC: ksymrules::arena::Arena<{ 64 << 10 }> = ksymrules::arena::Arena::new();
-
 /// The C entry point (see the top of this file). As std's start-up does:
 /// standard descriptors that are closed are opened on /dev/null (so that no
 /// file ksymrules opens takes their place), and SIGPIPE is ignored (a
@@ -340,7 +335,7 @@ fn check_rules(c: &ksymrules::cli::CheckRules) -> Result<(), Failure> {
             let file = rules
                 .files
                 .get(u.origin.file as usize)
-                .map_or("?", String::as_str);
+                .map_or("?", |f| &**f);
             eprintln!(
                 "warning: {file}:{}:{}: {}",
                 u.origin.pos.line, u.origin.pos.col, u.message
@@ -371,7 +366,8 @@ fn check_rules(c: &ksymrules::cli::CheckRules) -> Result<(), Failure> {
 /// have made their changes.
 fn load_rules(cli: &Cli) -> Result<ksymrules_grammar::Rules, Failure> {
     if cli.rules.is_none() && cli.kabi.is_empty() {
-        return Ok(ALLOC.scope(|| default_rules::specialized(cli.stable)));
+        // A copy of the static rules that borrows all their parts.
+        return Ok(default_rules::specialized(cli.stable).clone());
     }
     Ok(load_files(cli.rules.as_deref(), &cli.kabi)?.specialize(cli.stable))
 }
@@ -381,7 +377,7 @@ fn load_rules(cli: &Cli) -> Result<ksymrules_grammar::Rules, Failure> {
 fn load_files(rules: Option<&Path>, kabi: &[PathBuf]) -> Result<ksymrules_grammar::Rules, Failure> {
     let mut loaded = match rules {
         Some(path) => ksymrules_grammar::load_file(path).map_err(Failure::Rules)?,
-        None => default_rules::rules(),
+        None => default_rules::rules().clone(),
     };
     for path in kabi {
         let extra = ksymrules_grammar::load_kabi_file(path).map_err(Failure::Rules)?;
