@@ -664,3 +664,98 @@ fn cond_attrs(c: &Cond, out: &mut std::collections::BTreeSet<DwAt>) {
         Cond::Match(e, _) | Cond::NoMatch(e, _) => expr_attrs(e, out),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Clone, Debug)]
+    enum Change {
+        Insert(u16, u8),
+        Remove(u16),
+    }
+
+    fn change() -> impl Strategy<Value = Change> {
+        prop_oneof![
+            (0u16..40, any::<u8>()).prop_map(|(t, v)| Change::Insert(t, v)),
+            (0u16..40).prop_map(Change::Remove),
+        ]
+    }
+
+    static BORROWED: [(DwTag, u8); 3] = [(DwTag(2), 20), (DwTag(5), 50), (DwTag(9), 90)];
+
+    proptest! {
+        /// A TagMap, borrowed to begin with or not, reads and changes like
+        /// a BTreeMap.
+        #[test]
+        fn tag_map_is_a_btree_map(borrowed: bool, changes in prop::collection::vec(change(), 0..60)) {
+            let mut map: TagMap<u8> = if borrowed {
+                TagMap { entries: Cow::Borrowed(&BORROWED) }
+            } else {
+                TagMap::new()
+            };
+            let mut model: BTreeMap<DwTag, u8> =
+                if borrowed { BORROWED.iter().copied().collect() } else { BTreeMap::new() };
+            for c in changes {
+                match c {
+                    Change::Insert(t, v) => {
+                        prop_assert_eq!(map.insert(DwTag(t), v), model.insert(DwTag(t), v));
+                    }
+                    Change::Remove(t) => {
+                        prop_assert_eq!(map.remove(&DwTag(t)), model.remove(&DwTag(t)));
+                    }
+                }
+                for t in 0..40 {
+                    prop_assert_eq!(map.get(&DwTag(t)), model.get(&DwTag(t)));
+                    prop_assert_eq!(map.contains_key(&DwTag(t)), model.contains_key(&DwTag(t)));
+                }
+                let listed: Vec<_> = map.iter().map(|(t, v)| (*t, *v)).collect();
+                let expected: Vec<_> = model.iter().map(|(t, v)| (*t, *v)).collect();
+                prop_assert_eq!(listed, expected);
+                prop_assert_eq!(format!("{map:?}"), format!("{model:?}"));
+            }
+        }
+    }
+
+    /// A borrowed list or node changed with `to_mut`/`into_inner` is copied;
+    /// the static original is left as it was.
+    #[test]
+    fn borrowed_parts_are_copied_on_change() {
+        static OPS: [Op; 1] = [Op::Break(1)];
+        static NOT: Cond = Cond::Stable;
+        let mut ops: List<Op> = Cow::Borrowed(&OPS);
+        ops.to_mut().push(Op::Break(-1));
+        assert_eq!(ops.len(), 2);
+        assert_eq!(OPS.len(), 1);
+        let node = Node::Static(&NOT);
+        assert!(matches!(node.clone().into_inner(), Cond::Stable));
+        assert!(matches!(*Node::new(Cond::Expanded), Cond::Expanded));
+    }
+
+    /// Globs of each shape match the same when built at run time and when
+    /// written as `crate::codegen` writes them.
+    #[test]
+    fn embedded_globs_match_like_compiled_ones() {
+        let names = ["foo.c", "foo.h", "__kabi_x", "x__kabi_", "abc", "abd", "a"];
+        for pattern in ["*.c", "__kabi_*", "abc", "a?c", "{foo.c,abd}"] {
+            let compiled = Glob::new(pattern).unwrap();
+            let how = match compiled.embedded_shape() {
+                GlobShape::Exact => GlobMatch::Exact,
+                GlobShape::Prefix(p) => GlobMatch::Prefix(p.to_string().into()),
+                GlobShape::Suffix(s) => GlobMatch::Suffix(s.to_string().into()),
+                GlobShape::Other => GlobMatch::Embedded,
+            };
+            let embedded = Glob {
+                pattern: pattern.to_string().into(),
+                how,
+            };
+            for n in names {
+                assert_eq!(compiled.is_match(n), embedded.is_match(n), "{pattern} {n}");
+            }
+        }
+        assert!(Glob::new("a?c").unwrap().is_match("abc"));
+        assert!(!Glob::new("*.c").unwrap().is_match("foo.h"));
+    }
+}
