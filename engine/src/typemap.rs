@@ -114,6 +114,9 @@ struct Seen {
     /// The types expanded in this walk, in order.
     order: Vec<u32>,
     epoch: u32,
+    /// The memory of the last walk's CRC buffer and frames, for the next.
+    crc_buf: Vec<u8>,
+    frames: Vec<Frame>,
 }
 
 impl Seen {
@@ -172,17 +175,19 @@ fn version(
 ) -> Result<Walked, Error> {
     seen.start(idx.exps.len());
     let whole = !want_text;
-    let mut crc = CrcBuffer::default();
+    let mut crc = CrcBuffer::with_buf(std::mem::take(&mut seen.crc_buf));
     let mut text = want_text.then(String::new);
     let root_refs = idx.resolve(root);
-    let mut stack: Vec<Frame> = vec![Frame {
+    let mut stack = std::mem::take(&mut seen.frames);
+    stack.clear();
+    stack.push(Frame {
         string: None,
         next: 0,
         at: 0,
         start: 0,
         crc: 0,
         len: 0,
-    }];
+    });
     // Frames from this depth on met a type seen before they began.
     let mut tainted = usize::MAX;
     while let Some(top) = stack.last_mut() {
@@ -288,7 +293,10 @@ fn version(
             len: l,
         });
     }
-    Ok(Ok((crc.finalize(), text)))
+    let (value, buf) = crc.finish();
+    seen.crc_buf = buf;
+    seen.frames = stack;
+    Ok(Ok((value, text)))
 }
 
 /// What the CRC of some bytes contributes to the CRC of a string in which
@@ -335,11 +343,14 @@ struct CrcBuffer {
     buf: Vec<u8>,
 }
 
-impl Default for CrcBuffer {
-    fn default() -> Self {
+impl CrcBuffer {
+    /// A CRC buffer in `buf`'s memory.
+    fn with_buf(mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        buf.reserve(CRC_CHUNK);
         CrcBuffer {
             crc: crc32fast::Hasher::new(),
-            buf: Vec::with_capacity(CRC_CHUNK),
+            buf,
         }
     }
 }
@@ -387,9 +398,10 @@ impl CrcBuffer {
         }
     }
 
-    fn finalize(mut self) -> u32 {
-        self.crc.update(&self.buf);
-        self.crc.finalize()
+    /// The CRC, and the buffer's memory for the next one.
+    fn finish(mut self) -> (u32, Vec<u8>) {
+        self.flush();
+        (self.crc.finalize(), self.buf)
     }
 }
 
@@ -1135,10 +1147,13 @@ impl<'r> Strings<'r> {
         check: &LengthCheck<'_>,
     ) -> Result<Vec<(DieId, Expansion)>, Error> {
         let mut out: Vec<(DieId, Expansion)> = Vec::new();
+        // Built in one buffer that grows once, then copied at their size.
+        let mut exp = Expansion::default();
         for (die, id) in dies.symbol_entries() {
-            let mut exp = Expansion::default();
+            exp.text.clear();
+            exp.refs.clear();
             self.expand(dies, id, &mut exp, 0, check)?;
-            out.push((die, exp));
+            out.push((die, exp.clone()));
         }
         Ok(out)
     }
