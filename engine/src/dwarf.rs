@@ -697,7 +697,7 @@ impl<'a> Dwarf<'a> {
 
 /// Attributes of a DIE, by number: the standard ones (below 256) in a
 /// bitmap; any other always counts as included.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct AttrSet {
     bits: [u64; 4],
 }
@@ -706,11 +706,15 @@ impl AttrSet {
     pub fn new(attrs: impl IntoIterator<Item = DwAt>) -> Self {
         let mut set = AttrSet::default();
         for at in attrs {
-            if at.0 < 256 {
-                set.bits[usize::from(at.0 >> 6)] |= 1 << (at.0 & 63);
-            }
+            set.insert(at);
         }
         set
+    }
+
+    pub fn insert(&mut self, at: DwAt) {
+        if at.0 < 256 {
+            self.bits[usize::from(at.0 >> 6)] |= 1 << (at.0 & 63);
+        }
     }
 
     #[inline]

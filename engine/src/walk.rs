@@ -1170,9 +1170,10 @@ pub struct Walker<'a, 'r> {
 /// tested by a condition, a reference followed, kABI conventions) is read
 /// from their own entries.
 fn described_attrs(rules: &Rules) -> TagAttrs<'_> {
-    let mut extra = vec![dw::DW_AT_name];
+    // The name, and what the `expand` condition reads, for every tag.
+    let mut extra = AttrSet::new([dw::DW_AT_name]);
     if let Some(c) = &rules.expand_when {
-        extra.extend(c.attributes());
+        extra = AttrSet::new(c.attributes().into_iter().chain([dw::DW_AT_name]));
     }
     let below = rules
         .types
@@ -1183,8 +1184,9 @@ fn described_attrs(rules: &Rules) -> TagAttrs<'_> {
         .unwrap_or(0);
     TagAttrs::new(below, move |tag| {
         rules.types.contains_key(&tag).then(|| {
-            let read = rules.attributes_read(tag);
-            AttrSet::new(read.into_iter().chain(extra.iter().copied()))
+            let mut set = extra;
+            rules.for_each_attribute_read(tag, &mut |at| set.insert(at));
+            set
         })
     })
 }

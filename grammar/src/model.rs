@@ -577,6 +577,15 @@ impl Rules {
     /// can change without changing any version).
     pub fn attributes_read(&self, tag: DwTag) -> std::collections::BTreeSet<DwAt> {
         let mut out = std::collections::BTreeSet::new();
+        self.for_each_attribute_read(tag, &mut |at| {
+            out.insert(at);
+        });
+        out
+    }
+
+    /// `attributes_read`, each given to `f` as it is met (some more than
+    /// once), without building a set.
+    pub fn for_each_attribute_read(&self, tag: DwTag, f: &mut dyn FnMut(DwAt)) {
         let template = if tag == gimli::DW_TAG_subprogram {
             Some(&self.subprogram)
         } else if tag == gimli::DW_TAG_variable {
@@ -585,14 +594,13 @@ impl Rules {
             self.types.get(&tag)
         };
         if let Some(t) = template {
-            ops_attrs(&t.ops, &mut out);
+            ops_attrs(&t.ops, f);
         }
         if self.expand_tags.contains(&tag) {
             if let Some(c) = &self.expand_when {
-                cond_attrs(c, &mut out);
+                cond_attrs(c, f);
             }
         }
-        out
     }
 }
 
@@ -600,12 +608,14 @@ impl Cond {
     /// The attributes this condition reads of the DIE it is tested on.
     pub fn attributes(&self) -> std::collections::BTreeSet<DwAt> {
         let mut out = std::collections::BTreeSet::new();
-        cond_attrs(self, &mut out);
+        cond_attrs(self, &mut |at| {
+            out.insert(at);
+        });
         out
     }
 }
 
-fn ops_attrs(ops: &[Op], out: &mut std::collections::BTreeSet<DwAt>) {
+fn ops_attrs(ops: &[Op], out: &mut dyn FnMut(DwAt)) {
     for op in ops {
         match op {
             Op::Text(..) | Op::Break(_) | Op::ClearVar(_) => {}
@@ -630,16 +640,14 @@ fn ops_attrs(ops: &[Op], out: &mut std::collections::BTreeSet<DwAt>) {
     }
 }
 
-fn field_attrs(f: &Field, out: &mut std::collections::BTreeSet<DwAt>) {
+fn field_attrs(f: &Field, out: &mut dyn FnMut(DwAt)) {
     match f {
-        Field::Attr(at, _) | Field::Via(at, _) => {
-            out.insert(*at);
-        }
+        Field::Attr(at, _) | Field::Via(at, _) => out(*at),
         _ => {}
     }
 }
 
-fn expr_attrs(e: &Expr, out: &mut std::collections::BTreeSet<DwAt>) {
+fn expr_attrs(e: &Expr, out: &mut dyn FnMut(DwAt)) {
     match e {
         Expr::Field(f) => field_attrs(f, out),
         Expr::Func(_, args) => args.iter().for_each(|a| expr_attrs(a, out)),
@@ -651,7 +659,7 @@ fn expr_attrs(e: &Expr, out: &mut std::collections::BTreeSet<DwAt>) {
     }
 }
 
-fn cond_attrs(c: &Cond, out: &mut std::collections::BTreeSet<DwAt>) {
+fn cond_attrs(c: &Cond, out: &mut dyn FnMut(DwAt)) {
     match c {
         Cond::Has(e) => expr_attrs(e, out),
         Cond::Expanded | Cond::Stable => {}
