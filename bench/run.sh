@@ -73,7 +73,7 @@ bare=$examples/bare_pass
 echo "== kbuild workload: one process per object (bench/small.py)"
 oracle=()
 [ -n "${KSYMRULES_ORACLE:-}" ] && oracle=(--oracle "$KSYMRULES_ORACLE")
-python3 bench/small.py --runs "${SMALL_RUNS:-5}" "${oracle[@]}" "$bin" "$examples/small_floor" \
+python3 bench/small.py --runs "${SMALL_RUNS:-15}" "${oracle[@]}" "$bin" "$examples/small_floor" \
 	"$shared"/golden-kbuild/*/ corpus/golden/*/*/
 echo
 echo "== big inputs"

@@ -6,7 +6,8 @@
 Each CASE is a directory holding `input.o` and `symbols` (the golden
 layout). Every object is run RUNS times (default 5) by each tool in turn
 (ksymrules, the floor, and gendwarfksyms when given), the tools alternating
-so that the machine's drift is shared; the fastest wall time and the
+so that the machine's drift is shared, each round in the next of their
+orders so that each follows each other about as often; the fastest wall time and the
 smallest CPU time (user + system, from wait4's rusage: microseconds, not
 time(1)'s hundredths) of each are printed, then their sums over all
 objects, and the mean number of page faults per run (the fewest of each
@@ -15,6 +16,7 @@ object's runs). The command is kbuild's: `TOOL OBJECT < SYMBOLS` (no -T).
 Prints figures only; it asserts nothing.
 """
 
+import itertools
 import os
 import subprocess
 import sys
@@ -49,14 +51,19 @@ def main():
     tools = [("ksymrules", ksymrules), ("floor", floor)]
     if oracle:
         tools.append(("gendwarfksyms", oracle))
+    orders = list(itertools.permutations(tools))
     rows = []
     for case in cases:
         obj, syms = os.path.join(case, "input.o"), os.path.join(case, "symbols")
         if not (os.path.isfile(obj) and os.path.isfile(syms)):
             continue
         best = {name: [float("inf"), float("inf"), float("inf")] for name, _ in tools}
-        for _ in range(runs):
-            for name, tool in tools:
+        for r in range(runs):
+            # Each round runs the tools in the next of their orders: a run
+            # is slower right after a tool that filled the caches with its
+            # own code and data (gendwarfksyms and its shared libraries), so
+            # each tool follows each other about as often.
+            for name, tool in orders[r % len(orders)]:
                 wall, cpu, faults = run_once([tool, obj], syms)
                 best[name][0] = min(best[name][0], wall)
                 best[name][1] = min(best[name][1], cpu)
@@ -100,7 +107,7 @@ def main():
         line += f" {k[0] / g[0]:>7.2f} {k[1] / max(g[1], 1e-6):>6.2f}"
     print(line)
     print(
-        f"(fastest wall and smallest CPU of {runs} runs per object, tools alternating;"
+        f"(fastest wall and smallest CPU of {runs} runs per object, tools alternating in every order;"
         " x_floor = ksymrules wall / floor wall"
         + (
             f"; x_gdks = ksymrules / gendwarfksyms wall, cpu_x the same for CPU;"
