@@ -152,7 +152,7 @@ printf '%s\n' "${rows[@]}" | sort -n | while IFS='|' read -r size name exports w
 	awk -v n="$name" -v s="$size" -v e="$exports" -v w="$wall" -v c="$cpu" -v r="$rss" \
 		-v bw="$bwall" -v br="$brss" 'BEGIN {
 		mb = s / 1048576
-		xf = (bw > 0 ? sprintf("%.1f", w / bw) : "-")
+		xf = (bw > 0 ? sprintf("%.2f", w / bw) : "-")
 		printf "%-12s %8.1fM %8d %8.3f %8.2f %9.0f %8.3f %9.0f %8s %10.3f %10.2f\n",
 			n, mb, e, w, c, r / 1024, bw, br / 1024, xf,
 			(mb > 0 ? w / mb : 0), (e > 0 ? 1000 * w / e : 0)
