@@ -1,6 +1,31 @@
 //! The rules as the engine runs them: templates expanded, names resolved
 //! to DWARF constants, globs compiled. Built from syntax trees by
 //! [`crate::compile`].
+//!
+//! Every list, text and recursive node of the model is either owned (rules
+//! compiled at run time: `--rules`, kABI files, tuning) or borrowed from a
+//! `static` (the embedded default rules, which [`crate::codegen`] writes as
+//! constant data at build time, so that a run reads them in place). Both
+//! read alike; a change to a borrowed part copies it first (`to_mut`). For
+//! example, a rule (simpler than the default one)
+//!
+//! ```text
+//! type pointer_type { "pointer_type" if has(type) { " " type } }
+//! ```
+//!
+//! is, embedded, a [`TagMap`] entry whose [`Template`] borrows
+//! its [`Op`]s:
+//!
+//! ```text
+//! (DW_TAG_pointer_type, Template { ops: Borrowed(&[
+//!     Text(Borrowed("pointer_type"), ..),
+//!     If(Borrowed(&[(Has(Field(Attr(DW_AT_type, Reference))),
+//!                    Borrowed(&[Text(Borrowed(" "), ..), Field(Attr(DW_AT_type, Reference), ..)]))]),
+//!        Borrowed(&[])),
+//! ]), .. })
+//! ```
+//!
+//! and the same ops, owned, when compiled from a rules file at run time.
 
 use crate::ast::{Action, Pos};
 use crate::names::AttrClass;
