@@ -773,19 +773,23 @@ impl ObjectFile {
         let big = self.big_endian;
         let mut symbols: Option<SymbolTable<'_>> = None;
         let mut last_op: Option<(u32, Op)> = None;
-        // Each entry's fields, by a decoder made for the section's layout.
-        let decode: fn(&[u8]) -> (u64, u64, u32, u64) = match (self.is_64, is_rela, big) {
-            (true, true, false) => decode_relocation::<true, true, false>,
-            (true, true, true) => decode_relocation::<true, true, true>,
-            (true, false, false) => decode_relocation::<true, false, false>,
-            (true, false, true) => decode_relocation::<true, false, true>,
-            (false, true, false) => decode_relocation::<false, true, false>,
-            (false, true, true) => decode_relocation::<false, true, true>,
-            (false, false, false) => decode_relocation::<false, false, false>,
-            (false, false, true) => decode_relocation::<false, false, true>,
-        };
         for entry in entries.chunks_exact(entry_size) {
-            let (offset, symbol, rtype, addend) = decode(entry);
+            let field =
+                |offset: usize, width: usize| read_uint(entry, offset, width, big).unwrap_or(0);
+            let (offset, symbol, rtype, addend) = if self.is_64 {
+                let info = field(8, 8);
+                let addend = if is_rela { field(16, 8) } else { 0 };
+                (field(0, 8), info >> 32, (info & 0xffff_ffff) as u32, addend)
+            } else {
+                let info = field(4, 4);
+                // Sign-extend the 32-bit addend.
+                let addend = if is_rela {
+                    field(8, 4) as u32 as i32 as i64 as u64
+                } else {
+                    0
+                };
+                (field(0, 4), info >> 8, (info & 0xff) as u32, addend)
+            };
             // Sections use few types, mostly one: the last is kept.
             let op = match last_op {
                 Some((t, op)) if t == rtype => op,
@@ -833,29 +837,6 @@ impl ObjectFile {
             })?;
         }
         Ok(())
-    }
-}
-
-/// A relocation entry's offset, symbol, type and addend (0 for a REL
-/// entry), for 64-bit entries or not, RELA or REL, big-endian or not. The
-/// entry has the layout's size (`chunks_exact`).
-fn decode_relocation<const IS_64: bool, const RELA: bool, const BIG: bool>(
-    entry: &[u8],
-) -> (u64, u64, u32, u64) {
-    let field = |offset: usize, width: usize| read_uint(entry, offset, width, BIG).unwrap_or(0);
-    if IS_64 {
-        let info = field(8, 8);
-        let addend = if RELA { field(16, 8) } else { 0 };
-        (field(0, 8), info >> 32, (info & 0xffff_ffff) as u32, addend)
-    } else {
-        let info = field(4, 4);
-        // Sign-extend the 32-bit addend.
-        let addend = if RELA {
-            field(8, 4) as u32 as i32 as i64 as u64
-        } else {
-            0
-        };
-        (field(0, 4), info >> 8, (info & 0xff) as u32, addend)
     }
 }
 

@@ -1173,16 +1173,9 @@ fn described_attrs(rules: &Rules) -> TagAttrs<'_> {
     // The name, and what the `expand` condition reads, for every tag.
     let mut extra = AttrSet::new([dw::DW_AT_name]);
     if let Some(c) = &rules.expand_when {
-        extra = AttrSet::new(c.attributes().into_iter().chain([dw::DW_AT_name]));
+        c.attributes().into_iter().for_each(|at| extra.insert(at));
     }
-    let below = rules
-        .types
-        .keys()
-        .filter(|t| t.0 < STANDARD_TAGS)
-        .map(|t| t.0 + 1)
-        .max()
-        .unwrap_or(0);
-    TagAttrs::new(below, move |tag| {
+    TagAttrs::new(standard_below(rules.types.keys()), move |tag| {
         rules.types.contains_key(&tag).then(|| {
             let mut set = extra;
             rules.for_each_attribute_read(tag, &mut |at| set.insert(at));
@@ -1203,16 +1196,20 @@ struct TagRules<'r> {
 
 const STANDARD_TAGS: u16 = 0x100;
 
+/// One more than the highest standard tag of `tags` (0 when none): the
+/// length of a table of them by tag number.
+fn standard_below<'t>(tags: impl Iterator<Item = &'t DwTag>) -> u16 {
+    tags.filter(|t| t.0 < STANDARD_TAGS)
+        .map(|t| t.0 + 1)
+        .max()
+        .unwrap_or(0)
+}
+
 impl<'r> TagRules<'r> {
     fn new(rules: &'r Rules) -> Self {
         // From the rules' own tags (a lookup of every tag number costs a
         // tiny object more than its walk), no larger than they need.
-        let named = rules.types.keys().chain(rules.expand_tags.iter());
-        let below = named
-            .filter(|t| t.0 < STANDARD_TAGS)
-            .map(|t| t.0 + 1)
-            .max()
-            .unwrap_or(0);
+        let below = standard_below(rules.types.keys().chain(rules.expand_tags.iter()));
         let mut standard = vec![(None, false); usize::from(below)];
         for (tag, template) in &rules.types {
             if let Some(s) = standard.get_mut(usize::from(tag.0)) {

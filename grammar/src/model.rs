@@ -448,10 +448,10 @@ pub enum GlobMatch {
 }
 
 /// How a glob is matched: the part of it compared, for the simple shapes.
-pub(crate) enum GlobShape<S> {
+pub(crate) enum GlobShape<'p> {
     Exact,
-    Prefix(S),
-    Suffix(S),
+    Prefix(&'p str),
+    Suffix(&'p str),
     Other,
 }
 
@@ -473,7 +473,7 @@ impl Glob {
 
     /// How `pattern` is matched: the part of it to compare for the simple
     /// shapes.
-    fn shape(pattern: &str) -> GlobShape<&str> {
+    fn shape(pattern: &str) -> GlobShape<'_> {
         let plain = |s: &str| !s.contains(['*', '?', '[', ']', '{', '}', '\\']);
         if plain(pattern) {
             GlobShape::Exact
@@ -499,7 +499,7 @@ impl Glob {
     }
 
     /// How this glob is matched ([`crate::codegen`] writes it).
-    pub(crate) fn embedded_shape(&self) -> GlobShape<&str> {
+    pub(crate) fn embedded_shape(&self) -> GlobShape<'_> {
         Self::shape(&self.pattern)
     }
 }
