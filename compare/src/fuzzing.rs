@@ -71,8 +71,8 @@ fn split_sides(text: &str) -> Option<(&str, &str)> {
 /// A side, as `symtypes::read` makes it of a file; the CRCs are checked
 /// against the version strings written out.
 fn read(text: &str, file: &str) -> Result<Corpus, String> {
-    let sections = symtypes::parse(text, file).map_err(|e| e.message)?;
-    let units = symtypes::complete(sections).map_err(|e| e.message)?;
+    let sections = symtypes::parse(text, file).map_err(ksymrules_engine::Error::into_message)?;
+    let units = symtypes::complete(sections).map_err(ksymrules_engine::Error::into_message)?;
     let mut corpus = Corpus::new(file.to_string(), Origin::Symtypes);
     let mut checked = 0;
     for (unit, exports) in units {

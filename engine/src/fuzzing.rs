@@ -63,7 +63,7 @@ fn version_object(rules: &Rules, obj: &ObjectFile, extra: &str, dump: bool) -> R
         &mut sink,
         &mut outcome,
     )
-    .map_err(|e| e.message)?;
+    .map_err(crate::Error::into_message)?;
     Ok(syms
         .list
         .iter()

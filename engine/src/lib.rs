@@ -26,16 +26,33 @@ use std::path::Path;
 pub use symbols::Symbols;
 
 /// An error; the caller names the file it concerns.
+///
+/// The message is boxed so that an `Error` is one pointer: the walk's hot
+/// functions return `Result<(), Error>`, `Result<bool, Error>` and the
+/// like at every DIE, and at one or two words wide those come back in
+/// registers rather than through memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
-    pub message: String,
+    // A thin pointer on purpose (`Box<str>` is two words).
+    #[allow(clippy::box_collection)]
+    message: Box<String>,
 }
 
 impl Error {
     pub fn new(message: impl Into<String>) -> Self {
         Error {
-            message: message.into(),
+            message: Box::new(message.into()),
         }
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The message, owned.
+    pub fn into_message(self) -> String {
+        *self.message
     }
 }
 

@@ -452,7 +452,7 @@ impl Versioner {
         match version(&self.idx, root, false, &mut seen, "") {
             Ok(Ok((crc, _))) => Ok(crc),
             Ok(Err(missing)) => Err(format!("unknown type reference {missing}")),
-            Err(e) => Err(e.message),
+            Err(e) => Err(e.into_message()),
         }
     }
 
@@ -462,7 +462,7 @@ impl Versioner {
         match version(&self.idx, root, true, &mut seen, "") {
             Ok(Ok((_, text))) => Ok(text.unwrap_or_default()),
             Ok(Err(missing)) => Err(format!("unknown type reference {missing}")),
-            Err(e) => Err(e.message),
+            Err(e) => Err(e.into_message()),
         }
     }
 }
@@ -1653,15 +1653,15 @@ mod tests {
         let top = dies.resolve(dies.slot_of(159).unwrap()).unwrap();
         let named = [(top, ["t#top", "", "", ""])];
         let e = strings.check_lengths(dies, &named).unwrap_err();
-        assert!(e.message.contains("grows beyond 64 MiB"), "{e}");
-        assert!(e.message.contains("t#top (DIE 0x9f)"), "{e}");
+        assert!(e.message().contains("grows beyond 64 MiB"), "{e}");
+        assert!(e.message().contains("t#top (DIE 0x9f)"), "{e}");
         // Building it stops as soon as it passes CHECK_AT.
         let check = LengthCheck::new(&named);
         let e = strings
             .expand_named(dies, &["t#top", "", "", ""], top, &check)
             .unwrap_err();
         assert!(
-            e.message.contains("would be 1729382256910270464 bytes"),
+            e.message().contains("would be 1729382256910270464 bytes"),
             "{e}"
         );
         // A string below the limit is built, whatever the others are.

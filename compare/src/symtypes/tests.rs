@@ -12,7 +12,7 @@ fn one(text: &str) -> Vec<(Unit, Exports)> {
 fn err(text: &str) -> String {
     match parse(text, "a.symtypes").and_then(complete) {
         Ok(_) => panic!("{text:?} was accepted"),
-        Err(e) => e.message,
+        Err(e) => e.into_message(),
     }
 }
 
