@@ -815,6 +815,204 @@ pub(crate) fn prefetch<T>(items: &[T], at: usize) {
     let _ = (items, at);
 }
 
+/// A cursor over the DIEs of one unit for a scan that looks at the tags
+/// of most DIEs and at the attributes of few: it reads abbreviation codes
+/// itself, and skips the attributes of a DIE whose abbreviation gives them
+/// a fixed size (most DIEs: references, string offsets, constants of a
+/// fixed width) by that size, worked out once per abbreviation. Anything
+/// else (attributes read, or skipped one by one) goes through gimli, which
+/// makes the same errors as `gimli::EntriesRaw` on the same bytes.
+pub struct DieCursor<'u, 'a> {
+    unit: &'u gimli::Unit<Reader<'a>>,
+    /// The unit's DIEs, from its first.
+    entries: Reader<'a>,
+    /// The unit offset of `entries`' first byte.
+    base: usize,
+    /// The next DIE's position in `entries`.
+    pos: usize,
+    /// The next DIE's depth, relative to where the cursor began.
+    depth: isize,
+    /// The code of the abbreviation read last.
+    code: u64,
+    /// Per abbreviation code: 0 not worked out yet, 1 attributes of
+    /// varying size, else their size plus 2.
+    sizes: Vec<u32>,
+}
+
+/// Abbreviation codes above this are not given a size (gimli skips them).
+const SIZED_CODES: u64 = 1 << 16;
+
+impl<'u, 'a> DieCursor<'u, 'a> {
+    /// A cursor at the unit's DIE at `start` (its first DIE when `None`).
+    pub fn new(
+        unit: &'u gimli::Unit<Reader<'a>>,
+        start: Option<UnitOffset>,
+    ) -> gimli::Result<Self> {
+        let root = unit.header.root_offset();
+        let mut cursor = DieCursor {
+            unit,
+            entries: unit.header.range_from(root..)?,
+            base: root.0,
+            pos: 0,
+            depth: 0,
+            code: 0,
+            sizes: Vec::new(),
+        };
+        cursor.jump(start.unwrap_or(root))?;
+        Ok(cursor)
+    }
+
+    /// Goes on at the DIE at `offset`, at depth 0 again.
+    pub fn jump(&mut self, offset: UnitOffset) -> gimli::Result<()> {
+        // Checked as gimli checks where its cursors begin.
+        let rest = self.unit.header.range_from(offset..)?;
+        self.pos = self.entries.len() - rest.len();
+        self.depth = 0;
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.entries.len()
+    }
+
+    pub fn next_offset(&self) -> UnitOffset {
+        UnitOffset(self.base + self.pos)
+    }
+
+    pub fn next_depth(&self) -> isize {
+        self.depth
+    }
+
+    /// The next DIE's abbreviation, `None` for a null entry (the end of a
+    /// list of children).
+    pub fn read_abbreviation(&mut self) -> gimli::Result<Option<&'u gimli::Abbreviation>> {
+        let code = match self.entries.slice().get(self.pos) {
+            Some(&b) if b < 0x80 => {
+                self.pos += 1;
+                u64::from(b)
+            }
+            _ => {
+                let mut r = self.rest();
+                let code = gimli::Reader::read_uleb128(&mut r)?;
+                self.pos = self.entries.len() - r.len();
+                code
+            }
+        };
+        if code == 0 {
+            self.depth -= 1;
+            return Ok(None);
+        }
+        let abbrev = self
+            .unit
+            .abbreviations
+            .get(code)
+            .ok_or(gimli::Error::InvalidAbbreviationCode(code))?;
+        if abbrev.has_children() {
+            self.depth += 1;
+        }
+        self.code = code;
+        Ok(Some(abbrev))
+    }
+
+    /// Skips the attributes of the DIE whose abbreviation was just read.
+    pub fn skip_attributes(&mut self, abbrev: &gimli::Abbreviation) -> gimli::Result<()> {
+        if let Some(n) = self.fixed_size(abbrev) {
+            if self.pos + n <= self.entries.len() {
+                self.pos += n;
+                return Ok(());
+            }
+        }
+        let mut raw = self.raw();
+        raw.skip_attributes(abbrev.attributes())?;
+        self.pos = raw.next_offset().0 - self.base;
+        Ok(())
+    }
+
+    /// Reads the attributes of the DIE whose abbreviation was just read.
+    pub fn read_attributes(
+        &mut self,
+        abbrev: &gimli::Abbreviation,
+        attrs: &mut Vec<gimli::Attribute<Reader<'a>>>,
+    ) -> gimli::Result<()> {
+        let mut raw = self.raw();
+        raw.read_attributes(abbrev.attributes(), attrs)?;
+        self.pos = raw.next_offset().0 - self.base;
+        Ok(())
+    }
+
+    fn rest(&self) -> Reader<'a> {
+        let mut r = self.entries;
+        let _ = gimli::Reader::skip(&mut r, self.pos.min(self.entries.len()));
+        r
+    }
+
+    /// A gimli cursor where this one is.
+    fn raw(&self) -> gimli::EntriesRaw<'u, Reader<'a>> {
+        gimli::EntriesRaw::new(
+            self.rest(),
+            self.unit.encoding(),
+            &self.unit.abbreviations,
+            self.next_offset(),
+        )
+    }
+
+    /// The size of the attributes of the abbreviation read last, when it
+    /// is fixed.
+    fn fixed_size(&mut self, abbrev: &gimli::Abbreviation) -> Option<usize> {
+        if self.code >= SIZED_CODES {
+            return None;
+        }
+        let i = self.code as usize;
+        if i >= self.sizes.len() {
+            self.sizes.resize(i + 1, 0);
+        }
+        if self.sizes[i] == 0 {
+            let encoding = self.unit.encoding();
+            let size = abbrev.attributes().iter().try_fold(0u32, |n, spec| {
+                Some(n + u32::from(form_size(spec.form(), encoding)?))
+            });
+            self.sizes[i] = size.map_or(1, |n| n + 2);
+        }
+        match self.sizes[i] {
+            1 => None,
+            n => Some((n - 2) as usize),
+        }
+    }
+}
+
+/// The size of an attribute of this form when the form fixes it (DWARF 5,
+/// section 7.5.6), as gimli skips it.
+fn form_size(form: gimli::DwForm, encoding: gimli::Encoding) -> Option<u8> {
+    use gimli::constants as dw;
+    Some(match form {
+        dw::DW_FORM_flag_present | dw::DW_FORM_implicit_const => 0,
+        dw::DW_FORM_data1
+        | dw::DW_FORM_ref1
+        | dw::DW_FORM_flag
+        | dw::DW_FORM_strx1
+        | dw::DW_FORM_addrx1 => 1,
+        dw::DW_FORM_data2 | dw::DW_FORM_ref2 | dw::DW_FORM_strx2 | dw::DW_FORM_addrx2 => 2,
+        dw::DW_FORM_strx3 | dw::DW_FORM_addrx3 => 3,
+        dw::DW_FORM_data4
+        | dw::DW_FORM_ref4
+        | dw::DW_FORM_ref_sup4
+        | dw::DW_FORM_strx4
+        | dw::DW_FORM_addrx4 => 4,
+        dw::DW_FORM_data8 | dw::DW_FORM_ref8 | dw::DW_FORM_ref_sig8 | dw::DW_FORM_ref_sup8 => 8,
+        dw::DW_FORM_data16 => 16,
+        dw::DW_FORM_addr => encoding.address_size,
+        dw::DW_FORM_sec_offset
+        | dw::DW_FORM_strp
+        | dw::DW_FORM_line_strp
+        | dw::DW_FORM_strp_sup
+        | dw::DW_FORM_GNU_ref_alt
+        | dw::DW_FORM_GNU_strp_alt => encoding.format.word_size(),
+        dw::DW_FORM_ref_addr if encoding.version == 2 => encoding.address_size,
+        dw::DW_FORM_ref_addr => encoding.format.word_size(),
+        _ => return None,
+    })
+}
+
 /// Whether attributes of this form are skipped exactly as they are read:
 /// a fixed size, nothing to check (not `DW_FORM_addr`, whose size gimli
 /// checks when it reads one).

@@ -8,7 +8,7 @@
 //! say is entirely up to the rules.
 
 use crate::diemap::{DieMap, EntryId, Frag, State, Stats};
-use crate::dwarf::{AttrSet, DieId, Dwarf, Entry, TagAttrs};
+use crate::dwarf::{AttrSet, DieCursor, DieId, Dwarf, Entry, TagAttrs};
 use crate::stable::{union_status, Kabi, UnionStatus};
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
@@ -817,7 +817,7 @@ fn malformed(e: gimli::Error) -> Error {
 fn scan_dies<const BODY: bool>(
     dwarf: &Dwarf<'_>,
     ui: usize,
-    mut start: Option<u32>,
+    start: Option<u32>,
     end: u32,
     mut stack: Vec<(Option<u32>, bool)>,
     exports: Option<(&Symbols, &str)>,
@@ -834,121 +834,114 @@ fn scan_dies<const BODY: bool>(
     // The depth of the DIE the reading starts at (after a jump, the
     // sibling's).
     let mut base = stack.len() as isize;
-    'read: loop {
-        let mut raw = u
-            .unit
-            .entries_raw(start.map(|o| gimli::UnitOffset(o as usize)))
-            .map_err(malformed)?;
-        while !raw.is_empty() {
-            let depth = base + raw.next_depth();
-            let offset = raw.next_offset();
-            if BODY && (depth < 1 || offset.0 as u64 >= u64::from(end)) {
-                break;
-            }
-            let Some(abbrev) = raw.read_abbreviation().map_err(malformed)? else {
-                continue;
-            };
-            if depth < 0 {
-                return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
-            }
-            let d = depth as usize;
-            stack.truncate(d);
-            if d == 0 {
-                raw.skip_attributes(abbrev.attributes())
-                    .map_err(malformed)?;
-                stack.push((None, true));
-                continue;
-            }
-            let (parent, visible) = stack.get(d - 1).copied().unwrap_or((None, false));
-            let tag = abbrev.tag();
-            let scope = matches!(
-                tag,
-                dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
-            );
-            let id = u.start + offset.0 as u64;
-            let export = visible
-                && main
-                && out.error.is_none()
-                && matches!(tag, dw::DW_TAG_subprogram | dw::DW_TAG_variable);
-            // A DIE whose fqn no rule reads needs no scoped name (scopes are
-            // kept whatever their tag: their children need their prefix).
-            let wanted = scope || fqn_tags.is_none_or(|t| t.contains(tag));
-            // Whether it has a name, which is all that is needed (a scope's
-            // name is read when a qualified name needs it: `Walker::fqn`).
-            let named = (!export && (scope || parent.is_some()) && wanted)
-                .then(|| string_form(abbrev, dw::DW_AT_name))
-                .flatten();
-            if export || ((scope || (parent.is_some() && wanted)) && named.is_none()) {
-                entry.tag = tag;
-                entry.has_children = abbrev.has_children();
-                entry.offset = offset;
-                raw.read_attributes(abbrev.attributes(), &mut entry.attrs)
-                    .map_err(malformed)?;
-            } else {
-                raw.skip_attributes(abbrev.attributes())
-                    .map_err(malformed)?;
-            }
-            let e = &entry;
-            if export {
-                if let Some((syms, prefix)) = exports {
-                    match candidate(dwarf, ui, id, e, syms, prefix) {
-                        Ok(Some(c)) => out.candidates.push(c),
-                        Ok(None) => {}
-                        Err(err) => out.error = Some(err),
-                    }
+    let mut raw =
+        DieCursor::new(&u.unit, start.map(|o| gimli::UnitOffset(o as usize))).map_err(malformed)?;
+    while !raw.is_empty() {
+        let depth = base + raw.next_depth();
+        let offset = raw.next_offset();
+        if BODY && (depth < 1 || offset.0 as u64 >= u64::from(end)) {
+            break;
+        }
+        let Some(abbrev) = raw.read_abbreviation().map_err(malformed)? else {
+            continue;
+        };
+        if depth < 0 {
+            return Err(Error::new("malformed DWARF: unbalanced DIE tree"));
+        }
+        let d = depth as usize;
+        stack.truncate(d);
+        if d == 0 {
+            raw.skip_attributes(abbrev).map_err(malformed)?;
+            stack.push((None, true));
+            continue;
+        }
+        let (parent, visible) = stack.get(d - 1).copied().unwrap_or((None, false));
+        let tag = abbrev.tag();
+        let scope = matches!(
+            tag,
+            dw::DW_TAG_namespace | dw::DW_TAG_class_type | dw::DW_TAG_structure_type
+        );
+        let id = u.start + offset.0 as u64;
+        let export = visible
+            && main
+            && out.error.is_none()
+            && matches!(tag, dw::DW_TAG_subprogram | dw::DW_TAG_variable);
+        // A DIE whose fqn no rule reads needs no scoped name (scopes are
+        // kept whatever their tag: their children need their prefix).
+        let wanted = scope || fqn_tags.is_none_or(|t| t.contains(tag));
+        // Whether it has a name, which is all that is needed (a scope's
+        // name is read when a qualified name needs it: `Walker::fqn`).
+        let named = (!export && (scope || parent.is_some()) && wanted)
+            .then(|| string_form(abbrev, dw::DW_AT_name))
+            .flatten();
+        if export || ((scope || (parent.is_some() && wanted)) && named.is_none()) {
+            entry.tag = tag;
+            entry.has_children = abbrev.has_children();
+            entry.offset = offset;
+            raw.read_attributes(abbrev, &mut entry.attrs)
+                .map_err(malformed)?;
+        } else {
+            raw.skip_attributes(abbrev).map_err(malformed)?;
+        }
+        let e = &entry;
+        if export {
+            if let Some((syms, prefix)) = exports {
+                match candidate(dwarf, ui, id, e, syms, prefix) {
+                    Ok(Some(c)) => out.candidates.push(c),
+                    Ok(None) => {}
+                    Err(err) => out.error = Some(err),
                 }
-            } else if scope && visible && main && out.error.is_none() && d > MAX_DEPTH {
-                out.error = Some(Error::new("DIE tree nested too deeply"));
             }
-            let mut passes = None;
-            if scope || (parent.is_some() && wanted) {
-                let has_name = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
-                let offset = (id - u.start) as u32;
-                match parent {
-                    Some(p) if scope || has_name => {
-                        names.scoped.push((offset, p));
-                        if scope {
-                            names.scopes.push(Scope {
-                                offset,
-                                parent: Some(p),
-                            });
-                            passes = Some((names.scopes.len() - 1) as u32);
-                        }
-                    }
-                    None if has_name => {
+        } else if scope && visible && main && out.error.is_none() && d > MAX_DEPTH {
+            out.error = Some(Error::new("DIE tree nested too deeply"));
+        }
+        let mut passes = None;
+        if scope || (parent.is_some() && wanted) {
+            let has_name = named.unwrap_or_else(|| Dwarf::has_string(e, dw::DW_AT_name));
+            let offset = (id - u.start) as u32;
+            match parent {
+                Some(p) if scope || has_name => {
+                    names.scoped.push((offset, p));
+                    if scope {
                         names.scopes.push(Scope {
                             offset,
-                            parent: None,
+                            parent: Some(p),
                         });
                         passes = Some((names.scopes.len() - 1) as u32);
                     }
-                    _ => {}
                 }
+                None if has_name => {
+                    names.scopes.push(Scope {
+                        offset,
+                        parent: None,
+                    });
+                    passes = Some((names.scopes.len() - 1) as u32);
+                }
+                _ => {}
             }
-            stack.push((passes, visible && scope));
-            // A candidate subprogram's body, jumped over when its sibling is
-            // where a sibling can be: after the first child's offset, in the
-            // unit.
-            if !BODY && jump && export && tag == dw::DW_TAG_subprogram && abbrev.has_children() {
-                let first = raw.next_offset().0 as u64;
-                if let Some(gimli::AttributeValue::UnitRef(sib)) =
-                    e.attr_value_raw(dw::DW_AT_sibling)
-                {
-                    let sib = sib.0 as u64;
-                    if sib > first && sib < size {
-                        names.push_body(Body {
-                            start: first as u32,
-                            end: sib as u32,
-                        });
-                        start = Some(sib as u32);
-                        base = d as isize;
-                        continue 'read;
-                    }
+        }
+        stack.push((passes, visible && scope));
+        // A candidate subprogram's body, jumped over when its sibling is
+        // where a sibling can be: after the first child's offset, in the
+        // unit.
+        if !BODY && jump && export && tag == dw::DW_TAG_subprogram && abbrev.has_children() {
+            let first = raw.next_offset().0 as u64;
+            if let Some(gimli::AttributeValue::UnitRef(sib)) = e.attr_value_raw(dw::DW_AT_sibling) {
+                let sib = sib.0 as u64;
+                if sib > first && sib < size {
+                    names.push_body(Body {
+                        start: first as u32,
+                        end: sib as u32,
+                    });
+                    raw.jump(gimli::UnitOffset(sib as usize))
+                        .map_err(malformed)?;
+                    base = d as isize;
+                    continue;
                 }
             }
         }
-        return Ok(());
     }
+    Ok(())
 }
 
 /// Decides which unit describes which listed symbol, as gendwarfksyms'
@@ -2713,6 +2706,123 @@ mod tests {
         }
         found.sort();
         found
+    }
+
+    /// What a cursor over a unit's DIEs reads, DIE by DIE: offset, depth
+    /// and abbreviation code (`None`: a null entry), up to the first error.
+    type Trace = Vec<Result<(usize, isize, Option<u64>), String>>;
+
+    fn gimli_trace(unit: &gimli::Unit<crate::dwarf::Reader<'_>>, start: Option<usize>) -> Trace {
+        let mut out = Vec::new();
+        let mut raw = match unit.entries_raw(start.map(gimli::UnitOffset)) {
+            Ok(raw) => raw,
+            Err(e) => return vec![Err(e.to_string())],
+        };
+        while !raw.is_empty() {
+            let (offset, depth) = (raw.next_offset().0, raw.next_depth());
+            let step = raw.read_abbreviation().and_then(|a| {
+                let code = a.map(|a| a.code());
+                a.map_or(Ok(()), |a| raw.skip_attributes(a.attributes()))
+                    .map(|()| code)
+            });
+            match step {
+                Ok(code) => out.push(Ok((offset, depth, code))),
+                Err(e) => {
+                    out.push(Err(e.to_string()));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    fn cursor_trace(unit: &gimli::Unit<crate::dwarf::Reader<'_>>, start: Option<usize>) -> Trace {
+        let mut out = Vec::new();
+        let mut raw = match DieCursor::new(unit, start.map(gimli::UnitOffset)) {
+            Ok(raw) => raw,
+            Err(e) => return vec![Err(e.to_string())],
+        };
+        while !raw.is_empty() {
+            let (offset, depth) = (raw.next_offset().0, raw.next_depth());
+            let step = raw.read_abbreviation().and_then(|a| {
+                let code = a.map(|a| a.code());
+                a.map_or(Ok(()), |a| raw.skip_attributes(a)).map(|()| code)
+            });
+            match step {
+                Ok(code) => out.push(Ok((offset, depth, code))),
+                Err(e) => {
+                    out.push(Err(e.to_string()));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The scan's cursor, which skips most DIEs' attributes by a size
+    /// worked out per abbreviation, reads what gimli's cursor reads: over
+    /// every unit of the golden objects, from its start and from DIEs
+    /// within it (as after a jump), and over the unit cut short at many
+    /// points, where both must fail alike.
+    #[test]
+    fn die_cursor_reads_as_gimli_does() {
+        let (mut units, mut cuts, mut failed) = (0, 0, 0);
+        for path in golden_objects() {
+            let Ok(obj) = crate::elf::ObjectFile::open(&path) else {
+                continue;
+            };
+            let Ok(dwarf) = Dwarf::load(&obj, false) else {
+                continue;
+            };
+            for u in &dwarf.units {
+                units += 1;
+                let whole = gimli_trace(&u.unit, None);
+                assert_eq!(cursor_trace(&u.unit, None), whole, "{}", path.display());
+                // From some DIEs within the unit, and from offsets that are
+                // not a DIE's (or beyond the unit).
+                for (i, die) in whole.iter().enumerate().step_by(97) {
+                    let offset = die.as_ref().unwrap().0;
+                    for start in [offset, offset + 1, u.unit.header.unit_length() + 64] {
+                        let want = gimli_trace(&u.unit, Some(start));
+                        assert_eq!(cursor_trace(&u.unit, Some(start)), want, "DIE {i}");
+                    }
+                }
+                // Cut short: the same header with fewer bytes of DIEs.
+                let h = &u.unit.header;
+                let entries = h.range_from(h.root_offset()..).unwrap();
+                let step = (entries.len() / 150).max(1);
+                for keep in (1..entries.len()).step_by(step) {
+                    let mut buf = entries;
+                    gimli::Reader::truncate(&mut buf, keep).unwrap();
+                    let cut = gimli::UnitHeader::new(
+                        h.encoding(),
+                        h.unit_length() - (entries.len() - keep),
+                        h.type_(),
+                        h.debug_abbrev_offset(),
+                        h.section(),
+                        h.offset(),
+                        buf,
+                    );
+                    // (A unit cut inside its root DIE is not a unit.)
+                    let Ok(unit) = gimli::Unit::new(&dwarf.dwarf, cut) else {
+                        continue;
+                    };
+                    cuts += 1;
+                    let want = gimli_trace(&unit, None);
+                    failed += usize::from(want.last().is_some_and(|r| r.is_err()));
+                    assert_eq!(
+                        cursor_trace(&unit, None),
+                        want,
+                        "{} cut to {keep}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(
+            units > 50 && cuts > 1000 && failed > 100,
+            "{units} units, {cuts} cuts, {failed} failed"
+        );
     }
 
     #[test]
