@@ -711,6 +711,19 @@ impl AttrSet {
         set
     }
 
+    /// A set of standard attributes, made at compile time.
+    pub const fn of(attrs: &[DwAt]) -> Self {
+        let mut bits = [0u64; 4];
+        let mut i = 0;
+        while i < attrs.len() {
+            let at = attrs[i].0;
+            assert!(at < 256, "a standard attribute");
+            bits[(at >> 6) as usize] |= 1 << (at & 63);
+            i += 1;
+        }
+        AttrSet { bits }
+    }
+
     pub fn insert(&mut self, at: DwAt) {
         if at.0 < 256 {
             self.bits[usize::from(at.0 >> 6)] |= 1 << (at.0 & 63);
@@ -936,6 +949,39 @@ impl<'u, 'a> DieCursor<'u, 'a> {
     ) -> gimli::Result<()> {
         let mut raw = self.raw();
         raw.read_attributes(abbrev.attributes(), attrs)?;
+        self.pos = raw.next_offset().0 - self.base;
+        Ok(())
+    }
+
+    /// Reads those of the attributes of the DIE whose abbreviation was
+    /// just read that `wanted` names, and goes past the others (skipped
+    /// when their size is fixed, else read as gimli reads them, so that
+    /// they fail alike).
+    pub fn read_attributes_in(
+        &mut self,
+        abbrev: &gimli::Abbreviation,
+        wanted: &AttrSet,
+        attrs: &mut Vec<gimli::Attribute<Reader<'a>>>,
+    ) -> gimli::Result<()> {
+        let mut raw = self.raw();
+        attrs.clear();
+        let specs = abbrev.attributes();
+        let skipped =
+            |s: &gimli::AttributeSpecification| !wanted.contains(s.name()) && fixed_size(s.form());
+        let mut i = 0;
+        while i < specs.len() {
+            if skipped(&specs[i]) {
+                let run = specs[i..].iter().take_while(|s| skipped(s)).count();
+                raw.skip_attributes(&specs[i..i + run])?;
+                i += run;
+            } else {
+                let attr = raw.read_attribute_inline(specs[i])?;
+                if wanted.contains(attr.name()) {
+                    attrs.push(attr);
+                }
+                i += 1;
+            }
+        }
         self.pos = raw.next_offset().0 - self.base;
         Ok(())
     }

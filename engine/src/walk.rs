@@ -683,6 +683,15 @@ fn text_of(s: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// What the scan reads of a function or variable that may be an export:
+/// what `candidate` reads, and where its sibling is.
+const CANDIDATE_ATTRS: AttrSet = AttrSet::of(&[
+    dw::DW_AT_abstract_origin,
+    dw::DW_AT_linkage_name,
+    dw::DW_AT_name,
+    dw::DW_AT_sibling,
+]);
+
 /// One candidate's names; `None` when neither is listed.
 fn candidate<'a>(
     dwarf: &Dwarf<'a>,
@@ -878,8 +887,12 @@ fn scan_dies<const BODY: bool>(
             entry.tag = tag;
             entry.has_children = abbrev.has_children();
             entry.offset = offset;
-            raw.read_attributes(abbrev, &mut entry.attrs)
-                .map_err(malformed)?;
+            if export {
+                raw.read_attributes_in(abbrev, &CANDIDATE_ATTRS, &mut entry.attrs)
+            } else {
+                raw.read_attributes(abbrev, &mut entry.attrs)
+            }
+            .map_err(malformed)?;
         } else {
             raw.skip_attributes(abbrev).map_err(malformed)?;
         }
