@@ -1060,12 +1060,14 @@ fn form_size(form: gimli::DwForm, encoding: gimli::Encoding) -> Option<u8> {
 }
 
 /// Whether attributes of this form are skipped exactly as they are read:
-/// a fixed size, nothing to check (not `DW_FORM_addr`, whose size gimli
-/// checks when it reads one).
+/// a fixed size, nothing to check but that the bytes are there. (An
+/// address is one: gimli checks a unit's address size when it reads the
+/// unit's header.)
 fn fixed_size(form: gimli::DwForm) -> bool {
     matches!(
         form,
-        gimli::DW_FORM_data1
+        gimli::DW_FORM_addr
+            | gimli::DW_FORM_data1
             | gimli::DW_FORM_data2
             | gimli::DW_FORM_data4
             | gimli::DW_FORM_data8
