@@ -956,7 +956,9 @@ impl<'u, 'a> DieCursor<'u, 'a> {
     /// Reads those of the attributes of the DIE whose abbreviation was
     /// just read that `wanted` names, and goes past the others (skipped
     /// when their size is fixed, else read as gimli reads them, so that
-    /// they fail alike).
+    /// they fail alike). The same loop as the walk's `read_attrs`: one
+    /// helper for both, taking a closure or a vector, cost the walk 0.4 to
+    /// 2.4 % more instructions (callgrind, lib/bitmap.o).
     pub fn read_attributes_in(
         &mut self,
         abbrev: &gimli::Abbreviation,
