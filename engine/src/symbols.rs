@@ -55,14 +55,17 @@ const NAME_BUCKETS: u32 = 4096;
 
 impl Symbols {
     /// Builds the list from the text given on stdin: the first word of each
-    /// line names a symbol; repeats and blank lines are ignored.
+    /// line names a symbol; repeats and blank lines are ignored. Words are
+    /// split as gendwarfksyms' `sscanf("%s")` splits them: at the
+    /// whitespace of C's `isspace` (ASCII only), and a line ends at a NUL
+    /// byte as a C string does.
     pub fn parse(text: &str) -> Symbols {
         let mut s = Symbols::default();
         let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
         s.list.reserve(lines);
         s.by_name.reserve(lines);
-        for line in text.lines() {
-            let Some(name) = line.split_whitespace().next() else {
+        for line in text.split('\n') {
+            let Some(name) = first_word(line) else {
                 continue;
             };
             if s.by_name.contains_key(name) {
@@ -180,6 +183,21 @@ impl Symbols {
     }
 }
 
+/// The first word of `line` as C's `sscanf("%s")` reads it (see
+/// `Symbols::parse`).
+fn first_word(line: &str) -> Option<&str> {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let bytes = line.as_bytes();
+    let line_end = memchr::memchr(0, bytes).unwrap_or(bytes.len());
+    let start = bytes[..line_end].iter().position(|b| !is_space(b))?;
+    let len = bytes[start..line_end]
+        .iter()
+        .position(is_space)
+        .unwrap_or(line_end - start);
+    // Both ends are at ASCII bytes (or the end): character boundaries.
+    Some(&line[start..start + len])
+}
+
 /// Symbol `i` of `list` and the others at its address, `i` first (the
 /// list itself is not borrowed by what is returned, so that the group's
 /// symbols can be changed while it is gone through).
@@ -214,6 +232,16 @@ mod tests {
         let s = Symbols::parse("foo extra\nbar\n\nfoo\n  baz  \n");
         let names: Vec<_> = s.list.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["foo", "bar", "baz"]);
+    }
+
+    #[test]
+    fn parse_splits_words_as_c_isspace_does() {
+        // \v and \f are C whitespace; a no-break space (U+00A0) is not, and
+        // a NUL byte ends the line. (gendwarfksyms 7.3 reads these lines,
+        // without the blank ones, which it rejects, as these three names.)
+        let s = Symbols::parse("\x0bfoo\x0cx\r\nbar\u{a0}baz qux\n\0skipped\nab\0c d\n\t \r\n");
+        let names: Vec<_> = s.list.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["foo", "bar\u{a0}baz", "ab"]);
     }
 
     #[test]

@@ -122,6 +122,25 @@ fn ksymrules_main(args: Vec<std::ffi::OsString>) -> u8 {
     }
 }
 
+/// Reads all of standard input into `buf`. On Unix, straight from file
+/// descriptor 0 (which `main` has opened on /dev/null if it was closed):
+/// `std::io::stdin()` would first allocate its 8 KB buffer, a page a small
+/// object's run touches for nothing.
+fn read_stdin(buf: &mut Vec<u8>) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::FromRawFd;
+        // SAFETY: descriptor 0 is open and stays open for the whole run;
+        // `ManuallyDrop` keeps this `File` from closing it.
+        let mut stdin = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) });
+        stdin.read_to_end(buf)
+    }
+    #[cfg(not(unix))]
+    {
+        std::io::stdin().read_to_end(buf)
+    }
+}
+
 /// The objects' total size (those that cannot be read count as 0: opening
 /// them reports the error).
 fn input_size(objects: &[PathBuf]) -> u64 {
@@ -186,9 +205,7 @@ fn version(cli: Cli) -> Result<(), Failure> {
     // Room for a few hundred names: read in one go (a growing buffer read
     // 32 bytes at first).
     let mut input = Vec::with_capacity(16 << 10);
-    std::io::stdin()
-        .read_to_end(&mut input)
-        .map_err(|e| format!("<stdin>: cannot read the symbol list: {e}"))?;
+    read_stdin(&mut input).map_err(|e| format!("<stdin>: cannot read the symbol list: {e}"))?;
     let text = String::from_utf8(input).map_err(|e| {
         format!(
             "<stdin>: the symbol list is not text (invalid UTF-8 at byte {})",
@@ -235,19 +252,50 @@ fn version(cli: Cli) -> Result<(), Failure> {
         let _ = writeln!(diag, "quirk: {file}: {}: {}", q.kind.name(), q.what);
     }
 
-    let mut out = String::new();
+    const LINE: usize = "#SYMVER  0x12345678\n".len();
+    let mut out = Vec::with_capacity(syms.list.iter().map(|s| s.name.len() + LINE).sum());
     for s in &syms.list {
         if s.state != SymState::Processed {
             let _ = writeln!(diag, "warning: no information for symbol {}", s.name);
         }
-        out.push_str(&format!("#SYMVER {} 0x{:08x}\n", s.name, s.crc));
+        symver_line(&mut out, &s.name, s.crc);
     }
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    lock.write_all(out.as_bytes())
-        .and_then(|()| lock.flush())
-        .map_err(|e| format!("<stdout>: {e}"))?;
+    write_stdout(&out).map_err(|e| format!("<stdout>: {e}"))?;
     Ok(())
+}
+
+/// Appends `#SYMVER <name> 0x<crc, 8 hex digits>` and a newline to `out`
+/// (what `format!` would make of it, without its machinery: one line per
+/// export, on every run kbuild makes).
+fn symver_line(out: &mut Vec<u8>, name: &str, crc: u32) {
+    out.extend_from_slice(b"#SYMVER ");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b" 0x");
+    out.extend(
+        (0..8)
+            .rev()
+            .map(|i| b"0123456789abcdef"[(crc >> (4 * i)) as usize & 15]),
+    );
+    out.push(b'\n');
+}
+
+/// Writes `bytes` to standard output, at once. On Unix, straight to file
+/// descriptor 1, as `read_stdin` reads (std's `stdout()` would first
+/// allocate its buffer).
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::FromRawFd;
+        // SAFETY: descriptor 1 is open and stays open for the whole run
+        // (see `main`); `ManuallyDrop` keeps this `File` from closing it.
+        let mut stdout = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+        stdout.write_all(bytes)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes).and_then(|()| stdout.flush())
+    }
 }
 
 /// Objects at least this large (together) get a progress bar.
