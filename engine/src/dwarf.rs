@@ -27,6 +27,16 @@ pub struct Unit<'a> {
     pub unit: gimli::Unit<Reader<'a>>,
     /// In `.debug_info` proper (not a type-unit section).
     pub main: bool,
+    /// The sizes [`DieCursor`] skips DIEs' attributes by (see
+    /// [`attribute_sizes`]).
+    attr_sizes: Box<[u32]>,
+}
+
+impl<'a> Unit<'a> {
+    /// A cursor at the unit's DIE at `start` (its first DIE when `None`).
+    pub fn cursor(&self, start: Option<UnitOffset>) -> gimli::Result<DieCursor<'_, 'a>> {
+        DieCursor::new(&self.unit, &self.attr_sizes, start)
+    }
 }
 
 pub struct Dwarf<'a> {
@@ -225,6 +235,7 @@ impl<'a> Dwarf<'a> {
         self.units.push(Unit {
             start,
             end,
+            attr_sizes: attribute_sizes(&unit),
             unit,
             main,
         });
@@ -368,33 +379,35 @@ impl<'a> Dwarf<'a> {
     ) -> Option<()> {
         let u = &self.units[ui];
         let off = UnitOffset((die - u.start) as usize);
-        let mut raw = u.unit.entries_raw(Some(off)).ok()?;
-        let parent = raw.read_abbreviation().ok()??;
-        raw.skip_attributes(parent.attributes()).ok()?;
+        let mut cursor = u.cursor(Some(off)).ok()?;
+        let parent = cursor.read_abbreviation().ok()??;
+        cursor.skip_attributes(parent).ok()?;
         if !parent.has_children() {
             return Some(());
         }
         let mut depth = 0usize;
-        while !raw.is_empty() {
-            let at = raw.next_offset();
-            match raw.read_abbreviation().ok()? {
+        while !cursor.is_empty() {
+            let at = cursor.next_offset();
+            match cursor.read_abbreviation().ok()? {
                 None if depth == 0 => return Some(()),
                 None => depth -= 1,
                 Some(a) => {
                     if depth == 0 && !read(a.tag()) {
-                        raw.skip_attributes(a.attributes()).ok()?;
+                        cursor.skip_attributes(a).ok()?;
                         out.push((u.start + at.0 as u64, a.tag()));
                         entries.push(None);
                     } else if depth == 0 {
                         let mut e = spare.pop().unwrap_or_default();
-                        if read_attrs(&mut raw, a, at, &mut e, wanted, self.debug_str).is_none() {
+                        let done = cursor
+                            .with_raw(|raw| read_attrs(raw, a, at, &mut e, wanted, self.debug_str));
+                        if done.is_none() {
                             spare.push(e);
                             return None;
                         }
                         out.push((u.start + at.0 as u64, a.tag()));
                         entries.push(Some(e));
                     } else {
-                        raw.skip_attributes(a.attributes()).ok()?;
+                        cursor.skip_attributes(a).ok()?;
                     }
                     if a.has_children() {
                         depth += 1;
@@ -428,28 +441,27 @@ impl<'a> Dwarf<'a> {
     ) -> Result<(), Error> {
         let u = &self.units[ui];
         let off = UnitOffset((die - u.start) as usize);
-        let mut raw = u.unit.entries_raw(Some(off)).map_err(dwarf_err)?;
-        let Some(parent) = raw.read_abbreviation().map_err(dwarf_err)? else {
+        let mut cursor = u.cursor(Some(off)).map_err(dwarf_err)?;
+        let Some(parent) = cursor.read_abbreviation().map_err(dwarf_err)? else {
             return Err(Error::new(format!("no DIE at {die:#x} (a null entry)")));
         };
-        raw.skip_attributes(parent.attributes())
-            .map_err(dwarf_err)?;
+        cursor.skip_attributes(parent).map_err(dwarf_err)?;
         if !parent.has_children() {
             return Ok(());
         }
         // Depth relative to the children's level.
         let mut depth = 0usize;
         // The end of the unit ends every open list.
-        while !raw.is_empty() {
-            let at = u.start + raw.next_offset().0 as u64;
-            match raw.read_abbreviation().map_err(dwarf_err)? {
+        while !cursor.is_empty() {
+            let at = u.start + cursor.next_offset().0 as u64;
+            match cursor.read_abbreviation().map_err(dwarf_err)? {
                 None if depth == 0 => return Ok(()),
                 None => depth -= 1,
                 Some(a) => {
                     if depth == 0 {
                         out.push((at, a.tag()));
                     }
-                    raw.skip_attributes(a.attributes()).map_err(dwarf_err)?;
+                    cursor.skip_attributes(a).map_err(dwarf_err)?;
                     if a.has_children() {
                         depth += 1;
                     }
@@ -847,18 +859,44 @@ pub struct DieCursor<'u, 'a> {
     depth: isize,
     /// The code of the abbreviation read last.
     code: u64,
-    /// Per abbreviation code: 0 not worked out yet, 1 attributes of
-    /// varying size, else their size plus 2.
-    sizes: Vec<u32>,
+    /// The unit's `attribute_sizes`.
+    sizes: &'u [u32],
 }
 
-/// Abbreviation codes above this are not given a size (gimli skips them).
+/// Abbreviation codes from this one on are not given a size (their DIEs'
+/// attributes are skipped one by one).
 const SIZED_CODES: u64 = 1 << 16;
 
+/// In `attribute_sizes`: a DIE of the abbreviation has attributes of
+/// varying size.
+const VARYING: u32 = u32::MAX;
+
+/// Per abbreviation code of the unit, from 1 while the codes are dense
+/// (compilers number them so) and below `SIZED_CODES`: the size of a DIE's
+/// attributes when the abbreviation's forms fix it (`form_size`), else
+/// `VARYING`.
+pub fn attribute_sizes(unit: &gimli::Unit<Reader<'_>>) -> Box<[u32]> {
+    let encoding = unit.encoding();
+    (1..SIZED_CODES)
+        .map_while(|code| unit.abbreviations.get(code))
+        .map(|a| {
+            a.attributes()
+                .iter()
+                .try_fold(0u32, |n, spec| {
+                    n.checked_add(u32::from(form_size(spec.form(), encoding)?))
+                })
+                .filter(|&n| n != VARYING)
+                .unwrap_or(VARYING)
+        })
+        .collect()
+}
+
 impl<'u, 'a> DieCursor<'u, 'a> {
-    /// A cursor at the unit's DIE at `start` (its first DIE when `None`).
+    /// A cursor at the unit's DIE at `start` (its first DIE when `None`);
+    /// `sizes` are the unit's `attribute_sizes`.
     pub fn new(
         unit: &'u gimli::Unit<Reader<'a>>,
+        sizes: &'u [u32],
         start: Option<UnitOffset>,
     ) -> gimli::Result<Self> {
         let root = unit.header.root_offset();
@@ -869,7 +907,7 @@ impl<'u, 'a> DieCursor<'u, 'a> {
             pos: 0,
             depth: 0,
             code: 0,
-            sizes: Vec::new(),
+            sizes,
         };
         cursor.jump(start.unwrap_or(root))?;
         Ok(cursor)
@@ -929,7 +967,7 @@ impl<'u, 'a> DieCursor<'u, 'a> {
 
     /// Skips the attributes of the DIE whose abbreviation was just read.
     pub fn skip_attributes(&mut self, abbrev: &gimli::Abbreviation) -> gimli::Result<()> {
-        if let Some(n) = self.fixed_size(abbrev) {
+        if let Some(n) = self.fixed_size() {
             if self.pos + n <= self.entries.len() {
                 self.pos += n;
                 return Ok(());
@@ -988,6 +1026,19 @@ impl<'u, 'a> DieCursor<'u, 'a> {
         Ok(())
     }
 
+    /// Runs `read` on a gimli cursor where this one is (at the attributes
+    /// of the DIE whose abbreviation was just read), and goes on from where
+    /// that one stopped.
+    pub fn with_raw<T>(
+        &mut self,
+        read: impl FnOnce(&mut gimli::EntriesRaw<'u, Reader<'a>>) -> T,
+    ) -> T {
+        let mut raw = self.raw();
+        let out = read(&mut raw);
+        self.pos = raw.next_offset().0 - self.base;
+        out
+    }
+
     fn rest(&self) -> Reader<'a> {
         let mut r = self.entries;
         let _ = gimli::Reader::skip(&mut r, self.pos.min(self.entries.len()));
@@ -1006,24 +1057,12 @@ impl<'u, 'a> DieCursor<'u, 'a> {
 
     /// The size of the attributes of the abbreviation read last, when it
     /// is fixed.
-    fn fixed_size(&mut self, abbrev: &gimli::Abbreviation) -> Option<usize> {
-        if self.code >= SIZED_CODES {
-            return None;
-        }
-        let i = self.code as usize;
-        if i >= self.sizes.len() {
-            self.sizes.resize(i + 1, 0);
-        }
-        if self.sizes[i] == 0 {
-            let encoding = self.unit.encoding();
-            let size = abbrev.attributes().iter().try_fold(0u32, |n, spec| {
-                Some(n + u32::from(form_size(spec.form(), encoding)?))
-            });
-            self.sizes[i] = size.map_or(1, |n| n + 2);
-        }
-        match self.sizes[i] {
-            1 => None,
-            n => Some((n - 2) as usize),
+    #[inline]
+    fn fixed_size(&self) -> Option<usize> {
+        let i = usize::try_from(self.code).ok()?.checked_sub(1)?;
+        match *self.sizes.get(i)? {
+            VARYING => None,
+            n => Some(n as usize),
         }
     }
 }

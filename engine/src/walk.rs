@@ -8,7 +8,7 @@
 //! say is entirely up to the rules.
 
 use crate::diemap::{DieMap, EntryId, Frag, State, Stats};
-use crate::dwarf::{AttrSet, DieCursor, DieId, Dwarf, Entry, TagAttrs};
+use crate::dwarf::{AttrSet, DieId, Dwarf, Entry, TagAttrs};
 use crate::stable::{union_status, Kabi, UnionStatus};
 use crate::symbols::{SymState, Symbols};
 use crate::Error;
@@ -843,8 +843,9 @@ fn scan_dies<const BODY: bool>(
     // The depth of the DIE the reading starts at (after a jump, the
     // sibling's).
     let mut base = stack.len() as isize;
-    let mut raw =
-        DieCursor::new(&u.unit, start.map(|o| gimli::UnitOffset(o as usize))).map_err(malformed)?;
+    let mut raw = u
+        .cursor(start.map(|o| gimli::UnitOffset(o as usize)))
+        .map_err(malformed)?;
     while !raw.is_empty() {
         let depth = base + raw.next_depth();
         let offset = raw.next_offset();
@@ -2676,6 +2677,7 @@ struct Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dwarf::DieCursor;
 
     /// The scopes a name is qualified by, innermost first, by offset.
     fn qualifiers(names: &UnitNames, mut s: u32) -> Vec<u32> {
@@ -2813,7 +2815,11 @@ mod tests {
         start: Option<usize>,
         read: bool,
     ) -> Trace<'a> {
-        trace(DieCursor::new(unit, start.map(gimli::UnitOffset)), read)
+        let sizes = crate::dwarf::attribute_sizes(unit);
+        trace(
+            DieCursor::new(unit, &sizes, start.map(gimli::UnitOffset)),
+            read,
+        )
     }
 
     /// The scan's cursor, which skips most DIEs' attributes by a size

@@ -368,6 +368,7 @@ fn write_atomically(path: &Path, data: &[u8]) -> Result<(), String> {
 
 /// `ksymrules check-rules`: load the files, then look in the objects for
 /// what their statements name.
+#[inline(never)]
 fn check_rules(c: &ksymrules::cli::CheckRules) -> Result<(), Failure> {
     let rules = load_files(c.rules.as_deref(), &c.kabi)?;
     let mut inv = ksymrules_engine::inventory::Inventory::default();
@@ -436,6 +437,7 @@ fn load_files(rules: Option<&Path>, kabi: &[PathBuf]) -> Result<ksymrules_gramma
 
 /// `--explain SYMBOL`: the symbol's string piece by piece, from the first
 /// object that describes it.
+#[inline(never)]
 fn explain(rules: &ksymrules_grammar::Rules, cli: &Cli, symbol: &str) -> Result<(), Failure> {
     for path in &cli.objects {
         let found = ksymrules_engine::explain::explain(rules, cli.stable, path, symbol)
@@ -500,6 +502,7 @@ fn explain(rules: &ksymrules_grammar::Rules, cli: &Cli, symbol: &str) -> Result<
 /// `ksymrules compare`: reads both sides, compares them, writes the report
 /// (and the suggested kABI file, checked); 0 when nothing differs, 1 when
 /// something does.
+#[inline(never)]
 fn compare(c: &ksymrules::cli::Compare) -> Result<u8, Failure> {
     use ksymrules::cli::Format;
     use ksymrules_compare as cmp;
