@@ -8,6 +8,7 @@
 //! may cross units (`DW_FORM_ref_addr`), and `DW_FORM_ref_sig8` is not
 //! followed.
 
+use crate::abbrev::{Abbreviation, Abbreviations};
 use crate::elf::ObjectFile;
 use crate::Error;
 use gimli::{AttributeValue, DwAt, DwTag, EndianSlice, RunTimeEndian, UnitOffset};
@@ -27,16 +28,116 @@ pub struct Unit<'a> {
     pub unit: gimli::Unit<Reader<'a>>,
     /// In `.debug_info` proper (not a type-unit section).
     pub main: bool,
-    /// The sizes [`DieCursor`] skips DIEs' attributes by (see
-    /// [`attribute_sizes`]).
-    attr_sizes: Box<[u32]>,
+    /// The unit's abbreviations (`unit.abbreviations`, gimli's, is empty:
+    /// see `read_unit`).
+    pub abbrevs: Abbreviations,
 }
 
 impl<'a> Unit<'a> {
     /// A cursor at the unit's DIE at `start` (its first DIE when `None`).
     pub fn cursor(&self, start: Option<UnitOffset>) -> gimli::Result<DieCursor<'_, 'a>> {
-        DieCursor::new(&self.unit, &self.attr_sizes, start)
+        DieCursor::new(&self.unit, &self.abbrevs, start)
     }
+}
+
+/// Reads the unit of `header` as gimli's `Dwarf::unit` reads it (the same
+/// fields, from its first DIE; the same errors), except that its
+/// abbreviations are parsed into an [`Abbreviations`], not gimli's (whose
+/// set in the unit is left empty: every DIE is read with a [`DieCursor`]).
+pub fn read_unit<'a>(
+    dwarf: &gimli::Dwarf<Reader<'a>>,
+    header: gimli::UnitHeader<Reader<'a>>,
+) -> gimli::Result<(gimli::Unit<Reader<'a>>, Abbreviations)> {
+    use gimli::Section;
+    let encoding = header.encoding();
+    let abbrevs = {
+        let mut input = *dwarf.debug_abbrev.reader();
+        gimli::Reader::skip(&mut input, header.debug_abbrev_offset().0)?;
+        Abbreviations::parse(&mut input, encoding)?
+    };
+    let file = dwarf.file_type;
+    let mut unit = gimli::Unit {
+        abbreviations: empty_abbreviations(),
+        name: None,
+        comp_dir: None,
+        low_pc: 0,
+        str_offsets_base: gimli::DebugStrOffsetsBase::default_for_encoding_and_file(encoding, file),
+        addr_base: gimli::DebugAddrBase(0),
+        loclists_base: gimli::DebugLocListsBase::default_for_encoding_and_file(encoding, file),
+        rnglists_base: gimli::DebugRngListsBase::default_for_encoding_and_file(encoding, file),
+        line_program: None,
+        dwo_id: match header.type_() {
+            gimli::UnitType::Skeleton(id) | gimli::UnitType::SplitCompilation(id) => Some(id),
+            _ => None,
+        },
+        header,
+    };
+    // The first DIE that is not a null entry. (A unit with no bytes of
+    // DIEs has no place for a cursor to start: no DIE either.)
+    let mut attrs = Vec::new();
+    {
+        let mut cursor =
+            DieCursor::new(&unit, &abbrevs, None).map_err(|_| gimli::Error::MissingUnitDie)?;
+        loop {
+            if cursor.is_empty() {
+                return Err(gimli::Error::MissingUnitDie);
+            }
+            if let Some(a) = cursor.read_abbreviation()? {
+                cursor.read_attributes(a, &mut attrs)?;
+                break;
+            }
+        }
+    }
+    let (mut name, mut comp_dir, mut line_program, mut low_pc) = (None, None, None, None);
+    for attr in &attrs {
+        match (attr.name(), attr.value()) {
+            (gimli::DW_AT_name, v) => name = Some(v),
+            (gimli::DW_AT_comp_dir, v) => comp_dir = Some(v),
+            (gimli::DW_AT_low_pc, v) => low_pc = Some(v),
+            (gimli::DW_AT_stmt_list, AttributeValue::DebugLineRef(o)) => line_program = Some(o),
+            (gimli::DW_AT_str_offsets_base, AttributeValue::DebugStrOffsetsBase(b)) => {
+                unit.str_offsets_base = b;
+            }
+            (
+                gimli::DW_AT_addr_base | gimli::DW_AT_GNU_addr_base,
+                AttributeValue::DebugAddrBase(b),
+            ) => unit.addr_base = b,
+            (gimli::DW_AT_loclists_base, AttributeValue::DebugLocListsBase(b)) => {
+                unit.loclists_base = b;
+            }
+            (
+                gimli::DW_AT_rnglists_base | gimli::DW_AT_GNU_ranges_base,
+                AttributeValue::DebugRngListsBase(b),
+            ) => unit.rnglists_base = b,
+            (gimli::DW_AT_GNU_dwo_id, AttributeValue::DwoId(id)) => {
+                unit.dwo_id = unit.dwo_id.or(Some(id));
+            }
+            _ => {}
+        }
+    }
+    unit.name = name.and_then(|v| dwarf.attr_string(&unit, v).ok());
+    unit.comp_dir = comp_dir.and_then(|v| dwarf.attr_string(&unit, v).ok());
+    if let Some(offset) = line_program {
+        unit.line_program = Some(dwarf.debug_line.program(
+            offset,
+            unit.header.address_size(),
+            unit.comp_dir,
+            unit.name,
+        )?);
+    }
+    if let Some(v) = low_pc {
+        if let Some(address) = dwarf.attr_address(&unit, v)? {
+            unit.low_pc = address;
+        }
+    }
+    Ok((unit, abbrevs))
+}
+
+/// The empty set of gimli abbreviations every unit is given.
+fn empty_abbreviations() -> std::sync::Arc<gimli::Abbreviations> {
+    static EMPTY: std::sync::OnceLock<std::sync::Arc<gimli::Abbreviations>> =
+        std::sync::OnceLock::new();
+    EMPTY.get_or_init(Default::default).clone()
 }
 
 pub struct Dwarf<'a> {
@@ -149,12 +250,13 @@ impl<'a> Dwarf<'a> {
                 Err(e) => break Some(dwarf_err(e)),
             }
         };
-        let units: Vec<Result<gimli::Unit<Reader<'a>>, Error>> = {
+        type Read<'a> = Result<(gimli::Unit<Reader<'a>>, Abbreviations), Error>;
+        let units: Vec<Read<'a>> = {
             use rayon::prelude::*;
             let dwarf = &this.dwarf;
             headers
                 .par_iter()
-                .map(|h| dwarf.unit(*h).map_err(dwarf_err))
+                .map(|h| read_unit(dwarf, *h).map_err(dwarf_err))
                 .collect()
         };
         for (header, unit) in headers.into_iter().zip(units) {
@@ -203,7 +305,7 @@ impl<'a> Dwarf<'a> {
         section: u64,
         main: bool,
     ) -> Result<(), Error> {
-        let unit = self.dwarf.unit(header).map_err(dwarf_err)?;
+        let unit = read_unit(&self.dwarf, header).map_err(dwarf_err)?;
         self.push_unit(header, unit, section, main);
         Ok(())
     }
@@ -211,7 +313,7 @@ impl<'a> Dwarf<'a> {
     fn push_unit(
         &mut self,
         header: gimli::UnitHeader<Reader<'a>>,
-        unit: gimli::Unit<Reader<'a>>,
+        (unit, abbrevs): (gimli::Unit<Reader<'a>>, Abbreviations),
         section: u64,
         main: bool,
     ) {
@@ -235,9 +337,9 @@ impl<'a> Dwarf<'a> {
         self.units.push(Unit {
             start,
             end,
-            attr_sizes: attribute_sizes(&unit),
             unit,
             main,
+            abbrevs,
         });
     }
 
@@ -296,10 +398,17 @@ impl<'a> Dwarf<'a> {
         let u = &self.units[ui];
         let off = UnitOffset((die - u.start) as usize);
         let fail = |e: gimli::Error| Error::new(format!("cannot read the DIE at {die:#x}: {e}"));
-        let mut raw = u.unit.entries_raw(Some(off)).map_err(fail)?;
-        if !raw.read_entry(entry).map_err(fail)? {
+        let mut cursor = u.cursor(Some(off)).map_err(fail)?;
+        let Some(abbrev) = cursor.read_abbreviation().map_err(fail)? else {
             return Err(fail(gimli::Error::NoEntryAtGivenOffset(off.0 as u64)));
-        }
+        };
+        entry.depth = 0;
+        entry.offset = off;
+        entry.tag = abbrev.tag();
+        entry.has_children = abbrev.has_children();
+        cursor
+            .read_attributes(abbrev, &mut entry.attrs)
+            .map_err(fail)?;
         Ok(ui)
     }
 
@@ -331,9 +440,9 @@ impl<'a> Dwarf<'a> {
         let ui = self.unit_index_near(hint, die).ok()?;
         let u = &self.units[ui];
         let off = UnitOffset((die - u.start) as usize);
-        let mut raw = u.unit.entries_raw(Some(off)).ok()?;
-        let abbrev = raw.read_abbreviation().ok()??;
-        read_attrs(&mut raw, abbrev, off, entry, wanted, self.debug_str)?;
+        let mut cursor = u.cursor(Some(off)).ok()?;
+        let abbrev = cursor.read_abbreviation().ok()??;
+        cursor.with_raw(|raw| read_attrs(raw, abbrev, off, entry, wanted, self.debug_str))?;
         Some(ui)
     }
 
@@ -479,17 +588,9 @@ impl<'a> Dwarf<'a> {
     /// signature (`DW_FORM_ref_sig8`, from `-fdebug-types-section`): some
     /// abbreviation of a unit uses that form.
     pub fn refers_to_type_units(&self) -> bool {
-        self.units[..self.main_units].iter().any(|u| {
-            // Abbreviation codes are numbered from 1 (gcc and clang number
-            // them densely; a sparse table is looked at up to its first gap).
-            (1..)
-                .map_while(|code| u.unit.abbreviations.get(code))
-                .any(|a| {
-                    a.attributes()
-                        .iter()
-                        .any(|s| s.form() == gimli::DW_FORM_ref_sig8)
-                })
-        })
+        self.units[..self.main_units]
+            .iter()
+            .any(|u| u.abbrevs.uses_form(gimli::DW_FORM_ref_sig8))
     }
 
     /// Asks for the first bytes of the DIEs an entry of unit `ui` refers
@@ -692,7 +793,13 @@ impl<'a> Dwarf<'a> {
     /// The `.dwo` file a split-DWARF skeleton unit points to.
     pub fn dwo_name(&self, ui: usize) -> Option<String> {
         let u = &self.units[ui];
-        let value = u.unit.dwo_name().ok()??;
+        // The unit's first entry (gimli's `Unit::dwo_name`).
+        let (_, entry) = self.entry(self.unit_root(ui)).ok()?;
+        let at = match u.unit.header.version() {
+            ..=4 => gimli::DW_AT_GNU_dwo_name,
+            _ => gimli::DW_AT_dwo_name,
+        };
+        let value = entry.attr_value(at)?;
         let s = self.dwarf.attr_string(&u.unit, value).ok()?;
         Some(String::from_utf8_lossy(s.slice()).into_owned())
     }
@@ -790,7 +897,7 @@ impl<'r> TagAttrs<'r> {
 /// and they are scattered over a large section.
 fn read_attrs<'a>(
     raw: &mut gimli::EntriesRaw<'_, Reader<'a>>,
-    abbrev: &gimli::Abbreviation,
+    abbrev: Abbreviation<'_>,
     offset: UnitOffset,
     entry: &mut Entry<'a>,
     wanted: &TagAttrs<'_>,
@@ -840,15 +947,16 @@ pub(crate) fn prefetch<T>(items: &[T], at: usize) {
     let _ = (items, at);
 }
 
-/// A cursor over the DIEs of one unit for a scan that looks at the tags
-/// of most DIEs and at the attributes of few: it reads abbreviation codes
-/// itself, and skips the attributes of a DIE whose abbreviation gives them
-/// a fixed size (most DIEs: references, string offsets, constants of a
-/// fixed width) by that size, worked out once per abbreviation. Anything
-/// else (attributes read, or skipped one by one) goes through gimli, which
-/// makes the same errors as `gimli::EntriesRaw` on the same bytes.
+/// A cursor over the DIEs of one unit, which reads abbreviation codes
+/// itself (looked up in the unit's [`Abbreviations`]), and skips the
+/// attributes of a DIE whose abbreviation gives them a fixed size (most
+/// DIEs: references, string offsets, constants of a fixed width) by that
+/// size. Attributes read, or skipped one by one, go through gimli's
+/// reader; on the same bytes it fails as `gimli::EntriesRaw` does with
+/// gimli's abbreviations (see `walk`'s tests).
 pub struct DieCursor<'u, 'a> {
     unit: &'u gimli::Unit<Reader<'a>>,
+    abbrevs: &'u Abbreviations,
     /// The unit's DIEs, from its first.
     entries: Reader<'a>,
     /// The unit offset of `entries`' first byte.
@@ -857,57 +965,24 @@ pub struct DieCursor<'u, 'a> {
     pos: usize,
     /// The next DIE's depth, relative to where the cursor began.
     depth: isize,
-    /// The code of the abbreviation read last.
-    code: u64,
-    /// The unit's `attribute_sizes`.
-    sizes: &'u [u32],
-}
-
-/// Abbreviation codes from this one on are not given a size (their DIEs'
-/// attributes are skipped one by one).
-const SIZED_CODES: u64 = 1 << 16;
-
-/// In `attribute_sizes`: a DIE of the abbreviation has attributes of
-/// varying size.
-const VARYING: u32 = u32::MAX;
-
-/// Per abbreviation code of the unit, from 1 while the codes are dense
-/// (compilers number them so) and below `SIZED_CODES`: the size of a DIE's
-/// attributes when the abbreviation's forms fix it (`form_size`), else
-/// `VARYING`.
-pub fn attribute_sizes(unit: &gimli::Unit<Reader<'_>>) -> Box<[u32]> {
-    let encoding = unit.encoding();
-    (1..SIZED_CODES)
-        .map_while(|code| unit.abbreviations.get(code))
-        .map(|a| {
-            a.attributes()
-                .iter()
-                .try_fold(0u32, |n, spec| {
-                    n.checked_add(u32::from(form_size(spec.form(), encoding)?))
-                })
-                .filter(|&n| n != VARYING)
-                .unwrap_or(VARYING)
-        })
-        .collect()
 }
 
 impl<'u, 'a> DieCursor<'u, 'a> {
-    /// A cursor at the unit's DIE at `start` (its first DIE when `None`);
-    /// `sizes` are the unit's `attribute_sizes`.
+    /// A cursor at the unit's DIE at `start` (its first DIE when `None`),
+    /// reading the DIEs with `abbrevs`.
     pub fn new(
         unit: &'u gimli::Unit<Reader<'a>>,
-        sizes: &'u [u32],
+        abbrevs: &'u Abbreviations,
         start: Option<UnitOffset>,
     ) -> gimli::Result<Self> {
         let root = unit.header.root_offset();
         let mut cursor = DieCursor {
             unit,
+            abbrevs,
             entries: unit.header.range_from(root..)?,
             base: root.0,
             pos: 0,
             depth: 0,
-            code: 0,
-            sizes,
         };
         cursor.jump(start.unwrap_or(root))?;
         Ok(cursor)
@@ -936,7 +1011,8 @@ impl<'u, 'a> DieCursor<'u, 'a> {
 
     /// The next DIE's abbreviation, `None` for a null entry (the end of a
     /// list of children).
-    pub fn read_abbreviation(&mut self) -> gimli::Result<Option<&'u gimli::Abbreviation>> {
+    #[inline]
+    pub fn read_abbreviation(&mut self) -> gimli::Result<Option<Abbreviation<'u>>> {
         let code = match self.entries.slice().get(self.pos) {
             Some(&b) if b < 0x80 => {
                 self.pos += 1;
@@ -954,41 +1030,34 @@ impl<'u, 'a> DieCursor<'u, 'a> {
             return Ok(None);
         }
         let abbrev = self
-            .unit
-            .abbreviations
+            .abbrevs
             .get(code)
             .ok_or(gimli::Error::InvalidAbbreviationCode(code))?;
         if abbrev.has_children() {
             self.depth += 1;
         }
-        self.code = code;
         Ok(Some(abbrev))
     }
 
     /// Skips the attributes of the DIE whose abbreviation was just read.
-    pub fn skip_attributes(&mut self, abbrev: &gimli::Abbreviation) -> gimli::Result<()> {
-        if let Some(n) = self.fixed_size() {
+    #[inline]
+    pub fn skip_attributes(&mut self, abbrev: Abbreviation<'_>) -> gimli::Result<()> {
+        if let Some(n) = abbrev.fixed_size() {
             if self.pos + n <= self.entries.len() {
                 self.pos += n;
                 return Ok(());
             }
         }
-        let mut raw = self.raw();
-        raw.skip_attributes(abbrev.attributes())?;
-        self.pos = raw.next_offset().0 - self.base;
-        Ok(())
+        self.with_raw(|raw| raw.skip_attributes(abbrev.attributes()))
     }
 
     /// Reads the attributes of the DIE whose abbreviation was just read.
     pub fn read_attributes(
         &mut self,
-        abbrev: &gimli::Abbreviation,
+        abbrev: Abbreviation<'_>,
         attrs: &mut Vec<gimli::Attribute<Reader<'a>>>,
     ) -> gimli::Result<()> {
-        let mut raw = self.raw();
-        raw.read_attributes(abbrev.attributes(), attrs)?;
-        self.pos = raw.next_offset().0 - self.base;
-        Ok(())
+        self.with_raw(|raw| raw.read_attributes(abbrev.attributes(), attrs))
     }
 
     /// Reads those of the attributes of the DIE whose abbreviation was
@@ -999,41 +1068,66 @@ impl<'u, 'a> DieCursor<'u, 'a> {
     /// 2.4 % more instructions (callgrind, lib/bitmap.o).
     pub fn read_attributes_in(
         &mut self,
-        abbrev: &gimli::Abbreviation,
+        abbrev: Abbreviation<'_>,
         wanted: &AttrSet,
         attrs: &mut Vec<gimli::Attribute<Reader<'a>>>,
     ) -> gimli::Result<()> {
-        let mut raw = self.raw();
         attrs.clear();
         let specs = abbrev.attributes();
         let skipped =
             |s: &gimli::AttributeSpecification| !wanted.contains(s.name()) && fixed_size(s.form());
-        let mut i = 0;
-        while i < specs.len() {
-            if skipped(&specs[i]) {
-                let run = specs[i..].iter().take_while(|s| skipped(s)).count();
-                raw.skip_attributes(&specs[i..i + run])?;
-                i += run;
-            } else {
-                let attr = raw.read_attribute_inline(specs[i])?;
-                if wanted.contains(attr.name()) {
-                    attrs.push(attr);
+        self.with_raw(|raw| {
+            let mut i = 0;
+            while i < specs.len() {
+                if skipped(&specs[i]) {
+                    let run = specs[i..].iter().take_while(|s| skipped(s)).count();
+                    raw.skip_attributes(&specs[i..i + run])?;
+                    i += run;
+                } else {
+                    let attr = raw.read_attribute_inline(specs[i])?;
+                    if wanted.contains(attr.name()) {
+                        attrs.push(attr);
+                    }
+                    i += 1;
                 }
-                i += 1;
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads the next DIE that is not a null entry into `entry` (its depth
+    /// relative to where the cursor began, as gimli's `next_dfs` gives
+    /// it); `false` at the end of the unit.
+    pub fn next_dfs(&mut self, entry: &mut Entry<'a>) -> gimli::Result<bool> {
+        while !self.is_empty() {
+            let depth = self.depth;
+            let offset = self.next_offset();
+            if let Some(abbrev) = self.read_abbreviation()? {
+                entry.depth = depth;
+                entry.offset = offset;
+                entry.tag = abbrev.tag();
+                entry.has_children = abbrev.has_children();
+                self.read_attributes(abbrev, &mut entry.attrs)?;
+                return Ok(true);
             }
         }
-        self.pos = raw.next_offset().0 - self.base;
-        Ok(())
+        Ok(false)
     }
 
     /// Runs `read` on a gimli cursor where this one is (at the attributes
     /// of the DIE whose abbreviation was just read), and goes on from where
     /// that one stopped.
+    #[inline]
     pub fn with_raw<T>(
         &mut self,
         read: impl FnOnce(&mut gimli::EntriesRaw<'u, Reader<'a>>) -> T,
     ) -> T {
-        let mut raw = self.raw();
+        let mut raw = gimli::EntriesRaw::new(
+            self.rest(),
+            self.unit.encoding(),
+            &self.unit.abbreviations,
+            self.next_offset(),
+        );
         let out = read(&mut raw);
         self.pos = raw.next_offset().0 - self.base;
         out
@@ -1044,60 +1138,6 @@ impl<'u, 'a> DieCursor<'u, 'a> {
         let _ = gimli::Reader::skip(&mut r, self.pos.min(self.entries.len()));
         r
     }
-
-    /// A gimli cursor where this one is.
-    fn raw(&self) -> gimli::EntriesRaw<'u, Reader<'a>> {
-        gimli::EntriesRaw::new(
-            self.rest(),
-            self.unit.encoding(),
-            &self.unit.abbreviations,
-            self.next_offset(),
-        )
-    }
-
-    /// The size of the attributes of the abbreviation read last, when it
-    /// is fixed.
-    #[inline]
-    fn fixed_size(&self) -> Option<usize> {
-        let i = usize::try_from(self.code).ok()?.checked_sub(1)?;
-        match *self.sizes.get(i)? {
-            VARYING => None,
-            n => Some(n as usize),
-        }
-    }
-}
-
-/// The size of an attribute of this form when the form fixes it (DWARF 5,
-/// section 7.5.6), as gimli skips it.
-fn form_size(form: gimli::DwForm, encoding: gimli::Encoding) -> Option<u8> {
-    use gimli::constants as dw;
-    Some(match form {
-        dw::DW_FORM_flag_present | dw::DW_FORM_implicit_const => 0,
-        dw::DW_FORM_data1
-        | dw::DW_FORM_ref1
-        | dw::DW_FORM_flag
-        | dw::DW_FORM_strx1
-        | dw::DW_FORM_addrx1 => 1,
-        dw::DW_FORM_data2 | dw::DW_FORM_ref2 | dw::DW_FORM_strx2 | dw::DW_FORM_addrx2 => 2,
-        dw::DW_FORM_strx3 | dw::DW_FORM_addrx3 => 3,
-        dw::DW_FORM_data4
-        | dw::DW_FORM_ref4
-        | dw::DW_FORM_ref_sup4
-        | dw::DW_FORM_strx4
-        | dw::DW_FORM_addrx4 => 4,
-        dw::DW_FORM_data8 | dw::DW_FORM_ref8 | dw::DW_FORM_ref_sig8 | dw::DW_FORM_ref_sup8 => 8,
-        dw::DW_FORM_data16 => 16,
-        dw::DW_FORM_addr => encoding.address_size,
-        dw::DW_FORM_sec_offset
-        | dw::DW_FORM_strp
-        | dw::DW_FORM_line_strp
-        | dw::DW_FORM_strp_sup
-        | dw::DW_FORM_GNU_ref_alt
-        | dw::DW_FORM_GNU_strp_alt => encoding.format.word_size(),
-        dw::DW_FORM_ref_addr if encoding.version == 2 => encoding.address_size,
-        dw::DW_FORM_ref_addr => encoding.format.word_size(),
-        _ => return None,
-    })
 }
 
 /// Whether attributes of this form are skipped exactly as they are read:

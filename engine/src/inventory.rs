@@ -48,13 +48,13 @@ impl Inventory {
         }
         let dwarf = Dwarf::load(obj, false)?;
         for u in &dwarf.units {
-            let mut cursor = u.unit.entries();
+            let malformed = |e: gimli::Error| Error::new(format!("malformed DWARF: {e}"));
+            let mut cursor = u.cursor(None).map_err(malformed)?;
+            let mut entry = crate::dwarf::Entry::default();
             // Per depth: the scope prefix a DIE passes to its children.
             let mut scopes: Vec<Option<String>> = Vec::new();
-            while let Some(entry) = cursor
-                .next_dfs()
-                .map_err(|e| Error::new(format!("malformed DWARF: {e}")))?
-            {
+            while cursor.next_dfs(&mut entry).map_err(malformed)? {
+                let entry = &entry;
                 let d = entry.depth().max(0) as usize;
                 scopes.truncate(d);
                 let tag = entry.tag();

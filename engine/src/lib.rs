@@ -3,9 +3,11 @@
 //!
 //! [`run`] versions the listed symbols of a list of objects: for each
 //! object, [`elf`] maps it and applies relocations, [`dwarf`] gives access
-//! to its DIEs, [`walk`] interprets the rules over them into the die map
+//! to its DIEs (read with each unit's abbreviations, [`abbrev`]), [`walk`]
+//! interprets the rules over them into the die map
 //! ([`diemap`]), and [`typemap`] turns that into type strings and CRCs.
 
+pub mod abbrev;
 pub mod diemap;
 pub mod dwarf;
 pub mod elf;
@@ -17,6 +19,8 @@ pub mod kabi;
 pub mod quirks;
 pub mod stable;
 pub mod symbols;
+#[cfg(test)]
+mod test_objects;
 pub mod typemap;
 pub mod walk;
 

@@ -161,11 +161,11 @@ pub(crate) fn find(
     let mut read_cache: HashMap<DwTag, std::collections::BTreeSet<DwAt>> = HashMap::new();
     let described: std::collections::BTreeSet<DwTag> = rules.types.keys().copied().collect();
     for (ui, u) in dwarf.units[..dwarf.main_units].iter().enumerate() {
-        let mut cursor = u.unit.entries();
-        while let Some(entry) = cursor
-            .next_dfs()
-            .map_err(|e| Error::new(format!("malformed DWARF: {e}")))?
-        {
+        let malformed = |e: gimli::Error| Error::new(format!("malformed DWARF: {e}"));
+        let mut cursor = u.cursor(None).map_err(malformed)?;
+        let mut entry = crate::dwarf::Entry::default();
+        while cursor.next_dfs(&mut entry).map_err(malformed)? {
+            let entry = &entry;
             let tag = entry.tag();
             let die = u.start + entry.offset().0 as u64;
             if tag == gimli::DW_TAG_subprogram || tag == gimli::DW_TAG_variable {

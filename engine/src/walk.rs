@@ -641,7 +641,7 @@ fn new_entry<'a>() -> Entry<'a> {
 
 /// Whether the first `at` attribute of an abbreviation has a string form;
 /// `None` when only the DIE can tell (`DW_FORM_indirect`).
-fn string_form(abbrev: &gimli::Abbreviation, at: gimli::DwAt) -> Option<bool> {
+fn string_form(abbrev: crate::abbrev::Abbreviation<'_>, at: gimli::DwAt) -> Option<bool> {
     let Some(spec) = abbrev.attributes().iter().find(|s| s.name() == at) else {
         return Some(false);
     };
@@ -2677,7 +2677,9 @@ struct Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abbrev::Abbreviations;
     use crate::dwarf::DieCursor;
+    use crate::test_objects::golden_objects;
 
     /// The scopes a name is qualified by, innermost first, by offset.
     fn qualifiers(names: &UnitNames, mut s: u32) -> Vec<u32> {
@@ -2693,36 +2695,6 @@ mod tests {
     }
 
     /// Every object of the golden cases at hand (with its symbols).
-    fn golden_objects() -> Vec<std::path::PathBuf> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut found = Vec::new();
-        for dir in [
-            "corpus/golden",
-            "../shared/golden-ko",
-            "../shared/golden-kbuild",
-            "../shared/golden-rust",
-        ] {
-            let mut stack = vec![root.join(dir)];
-            while let Some(d) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&d) else {
-                    continue;
-                };
-                for e in entries.flatten() {
-                    let p = e.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.file_name().is_some_and(|n| n == "input.o")
-                        && p.with_file_name("symbols").exists()
-                    {
-                        found.push(p);
-                    }
-                }
-            }
-        }
-        found.sort();
-        found
-    }
-
     type Attrs<'a> = Vec<gimli::Attribute<crate::dwarf::Reader<'a>>>;
 
     /// What a cursor over a unit's DIEs reads, DIE by DIE: offset, depth,
@@ -2731,47 +2703,49 @@ mod tests {
     type Trace<'a> = Vec<Result<(usize, isize, Option<u64>, Attrs<'a>), String>>;
 
     /// What the traces do with gimli's cursor and with the scan's.
-    trait Cursor<'u, 'a> {
+    trait Cursor<'a> {
         fn at(&self) -> Option<(usize, isize)>;
-        fn abbreviation(&mut self) -> gimli::Result<Option<&'u gimli::Abbreviation>>;
-        fn skip(&mut self, a: &gimli::Abbreviation) -> gimli::Result<()>;
-        /// Reads at least the attributes of `CANDIDATE_ATTRS`.
-        fn read(&mut self, a: &gimli::Abbreviation, attrs: &mut Attrs<'a>) -> gimli::Result<()>;
+        /// Reads the next DIE's abbreviation (its code; `None` for a null
+        /// entry), and skips its attributes or reads them (at least those
+        /// of `CANDIDATE_ATTRS`) into `attrs`.
+        fn step(&mut self, read: bool, attrs: &mut Attrs<'a>) -> gimli::Result<Option<u64>>;
     }
 
-    impl<'u, 'a> Cursor<'u, 'a> for gimli::EntriesRaw<'u, crate::dwarf::Reader<'a>> {
+    impl<'a> Cursor<'a> for gimli::EntriesRaw<'_, crate::dwarf::Reader<'a>> {
         fn at(&self) -> Option<(usize, isize)> {
             (!self.is_empty()).then(|| (self.next_offset().0, self.next_depth()))
         }
-        fn abbreviation(&mut self) -> gimli::Result<Option<&'u gimli::Abbreviation>> {
-            self.read_abbreviation()
-        }
-        fn skip(&mut self, a: &gimli::Abbreviation) -> gimli::Result<()> {
-            self.skip_attributes(a.attributes())
-        }
-        fn read(&mut self, a: &gimli::Abbreviation, attrs: &mut Attrs<'a>) -> gimli::Result<()> {
-            self.read_attributes(a.attributes(), attrs)
+        fn step(&mut self, read: bool, attrs: &mut Attrs<'a>) -> gimli::Result<Option<u64>> {
+            let Some(a) = self.read_abbreviation()? else {
+                return Ok(None);
+            };
+            match read {
+                true => self.read_attributes(a.attributes(), attrs)?,
+                false => self.skip_attributes(a.attributes())?,
+            }
+            Ok(Some(a.code()))
         }
     }
 
-    impl<'u, 'a> Cursor<'u, 'a> for DieCursor<'u, 'a> {
+    impl<'a> Cursor<'a> for DieCursor<'_, 'a> {
         fn at(&self) -> Option<(usize, isize)> {
             (!self.is_empty()).then(|| (self.next_offset().0, self.next_depth()))
         }
-        fn abbreviation(&mut self) -> gimli::Result<Option<&'u gimli::Abbreviation>> {
-            self.read_abbreviation()
-        }
-        fn skip(&mut self, a: &gimli::Abbreviation) -> gimli::Result<()> {
-            self.skip_attributes(a)
-        }
-        fn read(&mut self, a: &gimli::Abbreviation, attrs: &mut Attrs<'a>) -> gimli::Result<()> {
-            self.read_attributes_in(a, &CANDIDATE_ATTRS, attrs)
+        fn step(&mut self, read: bool, attrs: &mut Attrs<'a>) -> gimli::Result<Option<u64>> {
+            let Some(a) = self.read_abbreviation()? else {
+                return Ok(None);
+            };
+            match read {
+                true => self.read_attributes_in(a, &CANDIDATE_ATTRS, attrs)?,
+                false => self.skip_attributes(a)?,
+            }
+            Ok(Some(a.code()))
         }
     }
 
     /// The trace of a cursor (or of the error that made it), skipping
     /// every DIE's attributes or reading them.
-    fn trace<'u, 'a>(cursor: gimli::Result<impl Cursor<'u, 'a>>, read: bool) -> Trace<'a> {
+    fn trace<'a>(cursor: gimli::Result<impl Cursor<'a>>, read: bool) -> Trace<'a> {
         let mut cursor = match cursor {
             Ok(c) => c,
             Err(e) => return vec![Err(e.to_string())],
@@ -2780,15 +2754,7 @@ mod tests {
         let mut attrs = Vec::new();
         while let Some((offset, depth)) = cursor.at() {
             attrs.clear();
-            let step = cursor.abbreviation().and_then(|a| {
-                let Some(a) = a else { return Ok(None) };
-                match read {
-                    true => cursor.read(a, &mut attrs),
-                    false => cursor.skip(a),
-                }
-                .map(|()| Some(a.code()))
-            });
-            match step {
+            match cursor.step(read, &mut attrs) {
                 Ok(code) => {
                     attrs.retain(|a| CANDIDATE_ATTRS.contains(a.name()));
                     out.push(Ok((offset, depth, code, attrs.clone())));
@@ -2802,6 +2768,7 @@ mod tests {
         out
     }
 
+    /// gimli's cursor, over a unit gimli read (with its abbreviations).
     fn gimli_trace<'a>(
         unit: &gimli::Unit<crate::dwarf::Reader<'a>>,
         start: Option<usize>,
@@ -2810,28 +2777,52 @@ mod tests {
         trace(unit.entries_raw(start.map(gimli::UnitOffset)), read)
     }
 
+    /// Ours, over a unit `read_unit` read.
     fn cursor_trace<'a>(
-        unit: &gimli::Unit<crate::dwarf::Reader<'a>>,
+        (unit, abbrevs): &(gimli::Unit<crate::dwarf::Reader<'a>>, Abbreviations),
         start: Option<usize>,
         read: bool,
     ) -> Trace<'a> {
-        let sizes = crate::dwarf::attribute_sizes(unit);
         trace(
-            DieCursor::new(unit, &sizes, start.map(gimli::UnitOffset)),
+            DieCursor::new(unit, abbrevs, start.map(gimli::UnitOffset)),
             read,
         )
     }
 
-    /// The scan's cursor, which skips most DIEs' attributes by a size
-    /// worked out per abbreviation, reads what gimli's cursor reads: over
-    /// every unit of the golden objects, from its start and from DIEs
-    /// within it (as after a jump), and over the unit cut short at many
-    /// points, where both must fail alike; and reading only a candidate's
-    /// attributes (the others skipped where their size is fixed) gives
-    /// those gimli reads, and fails where gimli's reading of them all does.
+    /// What `read_unit` and gimli's `Unit::new` read from a unit's first
+    /// DIE, or the error they fail with.
+    fn unit_fields(
+        unit: &gimli::Result<&gimli::Unit<crate::dwarf::Reader<'_>>>,
+    ) -> Result<String, String> {
+        match unit {
+            Ok(u) => Ok(format!(
+                "{:?} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?}",
+                u.name,
+                u.comp_dir,
+                u.low_pc,
+                u.str_offsets_base,
+                u.addr_base,
+                u.loclists_base,
+                u.rnglists_base,
+                u.dwo_id,
+                u.line_program.as_ref().map(|p| p.header().offset()),
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Our reading of units and DIEs (`read_unit`, with its own
+    /// abbreviations, and the scan's cursor, which skips most DIEs'
+    /// attributes by a size worked out per abbreviation) reads what gimli
+    /// reads: over every unit of the golden objects, from its start and
+    /// from DIEs within it (as after a jump), and over the unit cut short
+    /// at many points, where both must fail alike; and reading only a
+    /// candidate's attributes (the others skipped where their size is
+    /// fixed) gives those gimli reads, and fails where gimli's reading of
+    /// them all does.
     #[test]
     fn die_cursor_reads_as_gimli_does() {
-        let (mut units, mut cuts, mut failed) = (0, 0, 0);
+        let (mut units, mut cuts, mut failed, mut no_unit) = (0, 0, 0, 0);
         for path in golden_objects() {
             let Ok(obj) = crate::elf::ObjectFile::open(&path) else {
                 continue;
@@ -2841,34 +2832,32 @@ mod tests {
             };
             for u in &dwarf.units {
                 units += 1;
-                let whole = gimli_trace(&u.unit, None, false);
+                let h = u.unit.header;
+                let theirs = gimli::Unit::new(&dwarf.dwarf, h).unwrap();
+                let ours = crate::dwarf::read_unit(&dwarf.dwarf, h).unwrap();
+                assert_eq!(unit_fields(&Ok(&ours.0)), unit_fields(&Ok(&theirs)));
+                let whole = gimli_trace(&theirs, None, false);
                 assert_eq!(
-                    cursor_trace(&u.unit, None, false),
+                    cursor_trace(&ours, None, false),
                     whole,
                     "{}",
                     path.display()
                 );
-                let read = gimli_trace(&u.unit, None, true);
-                assert_eq!(
-                    cursor_trace(&u.unit, None, true),
-                    read,
-                    "{}",
-                    path.display()
-                );
+                let read = gimli_trace(&theirs, None, true);
+                assert_eq!(cursor_trace(&ours, None, true), read, "{}", path.display());
                 // From some DIEs within the unit, and from offsets that are
                 // not a DIE's (or beyond the unit).
                 for (i, die) in whole.iter().enumerate().step_by(97) {
                     let offset = die.as_ref().unwrap().0;
-                    for start in [offset, offset + 1, u.unit.header.unit_length() + 64] {
-                        let want = gimli_trace(&u.unit, Some(start), false);
-                        assert_eq!(cursor_trace(&u.unit, Some(start), false), want, "DIE {i}");
+                    for start in [offset, offset + 1, h.unit_length() + 64] {
+                        let want = gimli_trace(&theirs, Some(start), false);
+                        assert_eq!(cursor_trace(&ours, Some(start), false), want, "DIE {i}");
                     }
                 }
                 // Cut short: the same header with fewer bytes of DIEs.
-                let h = &u.unit.header;
                 let entries = h.range_from(h.root_offset()..).unwrap();
                 let step = (entries.len() / 150).max(1);
-                for keep in (1..entries.len()).step_by(step) {
+                for keep in (0..entries.len()).step_by(step) {
                     let mut buf = entries;
                     gimli::Reader::truncate(&mut buf, keep).unwrap();
                     let cut = gimli::UnitHeader::new(
@@ -2880,23 +2869,32 @@ mod tests {
                         h.offset(),
                         buf,
                     );
-                    // (A unit cut inside its root DIE is not a unit.)
-                    let Ok(unit) = gimli::Unit::new(&dwarf.dwarf, cut) else {
+                    let theirs = gimli::Unit::new(&dwarf.dwarf, cut);
+                    let ours = crate::dwarf::read_unit(&dwarf.dwarf, cut);
+                    assert_eq!(
+                        unit_fields(&ours.as_ref().map(|o| &o.0).map_err(|e| *e)),
+                        unit_fields(&theirs.as_ref().map_err(|e| *e)),
+                        "{} cut to {keep}",
+                        path.display()
+                    );
+                    // (A unit cut inside its first DIE is not a unit.)
+                    let (Ok(theirs), Ok(ours)) = (theirs, ours) else {
+                        no_unit += 1;
                         continue;
                     };
                     cuts += 1;
                     for read in [false, true] {
-                        let want = gimli_trace(&unit, None, read);
+                        let want = gimli_trace(&theirs, None, read);
                         failed += usize::from(want.last().is_some_and(|r| r.is_err()));
-                        let got = cursor_trace(&unit, None, read);
+                        let got = cursor_trace(&ours, None, read);
                         assert_eq!(got, want, "{} cut to {keep}", path.display());
                     }
                 }
             }
         }
         assert!(
-            units > 50 && cuts > 1000 && failed > 200,
-            "{units} units, {cuts} cuts, {failed} failed"
+            units > 50 && cuts > 1000 && failed > 200 && no_unit > 50,
+            "{units} units, {cuts} cuts, {failed} failed, {no_unit} not units"
         );
     }
 
@@ -2929,13 +2927,13 @@ mod tests {
                     assert_eq!(full.error, jumped.error);
                     let mut scanned: HashMap<u32, UnitNames> = HashMap::default();
                     let u = &dwarf.units[ui];
-                    let mut raw = u.unit.entries_raw(None).unwrap();
+                    let mut raw = u.cursor(None).unwrap();
                     while !raw.is_empty() {
                         let offset = raw.next_offset().0 as u32;
                         let Some(abbrev) = raw.read_abbreviation().unwrap() else {
                             continue;
                         };
-                        raw.skip_attributes(abbrev.attributes()).unwrap();
+                        raw.skip_attributes(abbrev).unwrap();
                         let want = match full.names.place(offset) {
                             Place::Scoped(s) => Some(qualifiers(&full.names, s)),
                             Place::Plain => None,
