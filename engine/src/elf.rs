@@ -770,20 +770,50 @@ impl ObjectFile {
                 entries.len()
             )));
         }
+        let symtab = section.link as usize;
+        match (self.is_64, is_rela) {
+            (true, true) => self.apply_entries::<true, true>(entries, symtab, &target_name, data),
+            (true, false) => self.apply_entries::<true, false>(entries, symtab, &target_name, data),
+            (false, true) => self.apply_entries::<false, true>(entries, symtab, &target_name, data),
+            (false, false) => {
+                self.apply_entries::<false, false>(entries, symtab, &target_name, data)
+            }
+        }
+    }
+
+    /// Applies the relocation `entries` (of the 64-bit ELF class when
+    /// `WIDE`, with explicit addends when `RELA`; symbols from the symbol
+    /// table in section `symtab`) to `data`, the contents of the section
+    /// called `target_name`. One copy per entry layout, for the fields'
+    /// widths to be constants (a module's `.debug_info` has a relocation
+    /// every dozen bytes).
+    fn apply_entries<const WIDE: bool, const RELA: bool>(
+        &self,
+        entries: &[u8],
+        symtab: usize,
+        target_name: &str,
+        data: &mut [u8],
+    ) -> Result<(), ElfError> {
+        let entry_size = match (WIDE, RELA) {
+            (true, true) => 24,
+            (true, false) => 16,
+            (false, true) => 12,
+            (false, false) => 8,
+        };
         let big = self.big_endian;
         let mut symbols: Option<SymbolTable<'_>> = None;
         let mut last_op: Option<(u32, Op)> = None;
         for entry in entries.chunks_exact(entry_size) {
             let field =
                 |offset: usize, width: usize| read_uint(entry, offset, width, big).unwrap_or(0);
-            let (offset, symbol, rtype, addend) = if self.is_64 {
+            let (offset, symbol, rtype, addend) = if WIDE {
                 let info = field(8, 8);
-                let addend = if is_rela { field(16, 8) } else { 0 };
+                let addend = if RELA { field(16, 8) } else { 0 };
                 (field(0, 8), info >> 32, (info & 0xffff_ffff) as u32, addend)
             } else {
                 let info = field(4, 4);
                 // Sign-extend the 32-bit addend.
-                let addend = if is_rela {
+                let addend = if RELA {
                     field(8, 4) as u32 as i32 as i64 as u64
                 } else {
                     0
@@ -798,7 +828,7 @@ impl ObjectFile {
                         ElfError::UnsupportedRelocation {
                             rtype,
                             machine: self.machine,
-                            section: target_name.clone(),
+                            section: target_name.to_string(),
                         }
                     })?;
                     last_op = Some((rtype, op));
@@ -812,7 +842,7 @@ impl ObjectFile {
                 0
             } else {
                 if symbols.is_none() {
-                    symbols = Some(self.symbol_table(section.link as usize)?);
+                    symbols = Some(self.symbol_table(symtab)?);
                 }
                 let value = match &symbols {
                     Some(table) => usize::try_from(symbol).ok().and_then(|i| table.value(i)),
@@ -820,21 +850,37 @@ impl ObjectFile {
                 };
                 value.ok_or_else(|| ElfError::SymbolOutOfRange {
                     index: symbol,
-                    section: target_name.clone(),
+                    section: target_name.to_string(),
                 })?
             };
-            let addend = if is_rela {
+            let size = data.len() as u64;
+            let out_of_range = || ElfError::RelocationOutOfRange {
+                offset,
+                section: target_name.to_string(),
+                size,
+            };
+            // Most of them: S + A, written little-endian (what
+            // `apply_relocation` does, without its general case).
+            if let (true, false, Op::Abs(width @ (4 | 8))) = (RELA, big, op) {
+                let value = symbol_value.wrapping_add(addend);
+                let at = usize::try_from(offset).map_err(|_| out_of_range())?;
+                let bytes = (at.checked_add(width))
+                    .and_then(|end| data.get_mut(at..end))
+                    .ok_or_else(out_of_range)?;
+                // (Each width a store of its own, not a call to memcpy.)
+                match bytes {
+                    [_, _, _, _] => bytes.copy_from_slice(&(value as u32).to_le_bytes()),
+                    _ => bytes.copy_from_slice(&value.to_le_bytes()),
+                }
+                continue;
+            }
+            let addend = if RELA {
                 Addend::Explicit(addend)
             } else {
                 Addend::Implicit
             };
-            apply_relocation(data, op, offset, symbol_value, addend, big).ok_or_else(|| {
-                ElfError::RelocationOutOfRange {
-                    offset,
-                    section: target_name.clone(),
-                    size: data.len() as u64,
-                }
-            })?;
+            apply_relocation(data, op, offset, symbol_value, addend, big)
+                .ok_or_else(out_of_range)?;
         }
         Ok(())
     }
