@@ -30,14 +30,16 @@ case "$host" in
 	export RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static ${RUSTFLAGS:-}"
 	;;
 esac
+# Where cargo builds (CARGO_TARGET_DIR, if set, as cargo reads it).
+target_dir=${CARGO_TARGET_DIR:-target}
 order=()
 list=scripts/hot-functions.txt
 if [ -z "${KSYMRULES_NO_ORDER:-}" ] && [ -f "$list" ]; then
 	# Named by its contents, so that a new list relinks (cargo does not
 	# watch the files a link argument names).
 	sum=$(cksum <"$list" | cut -d' ' -f1)
-	copy=$PWD/target/$host/hot-functions-$sum.txt
-	mkdir -p "target/$host"
+	mkdir -p "$target_dir/$host"
+	copy=$(cd "$target_dir/$host" && pwd)/hot-functions-$sum.txt
 	[ -f "$copy" ] || cp "$list" "$copy"
 	order=(-C "link-arg=-Wl,--symbol-ordering-file=$copy" -C link-arg=-Wl,--no-warn-symbol-ordering)
 	# Does this toolchain's linker take an order? (GNU ld does not.)
@@ -56,4 +58,4 @@ else
 fi
 # (Apart: `--example` would build the examples alone, not the tool.)
 [ $# -eq 0 ] || cargo build --release -q --target "$host" "$@" >&2
-echo "target/$host/release/ksymrules"
+echo "$target_dir/$host/release/ksymrules"
