@@ -13,12 +13,12 @@ cd "$(dirname "$0")"
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(object dwarf rules kabi symtypes)
+[ ${#targets[@]} -gt 0 ] || targets=(object dwarf rules kabi symtypes abbrev)
 
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 golden=../corpus/golden
-mkdir -p "$seeds"/{object,dwarf,rules,kabi,symtypes}
+mkdir -p "$seeds"/{object,dwarf,rules,kabi,symtypes,abbrev}
 i=0
 for o in "$golden"/*/*/input.o; do
 	cp "$o" "$seeds/object/$i.o"
@@ -30,16 +30,23 @@ printf 'ksymrules 1\ninclude "default"\nset follow_type_units = true\n' > "$seed
 for r in ../rules/examples/*.rules; do
 	cp "$r" "$seeds/rules/example-$(basename "$r")"
 done
-# The kABI rules section of every golden kabi object, every architecture,
-# read with the engine's own ELF code (binutils' objcopy reads only the
-# host's); a seed that cannot be read stops the run.
+# Sections of the golden objects are read with the engine's own ELF code
+# (binutils' objcopy reads only the host's architecture).
+section() {
+	if [ -z "${section_bin:-}" ]; then
+		(cd .. && cargo build --release -q -p ksymrules-engine --example section)
+		local target_dir=${CARGO_TARGET_DIR:-target}
+		[[ $target_dir == /* ]] || target_dir=$(cd .. && pwd)/$target_dir
+		section_bin=$target_dir/release/examples/section
+	fi
+	"$section_bin" "$@"
+}
+# The kABI rules section of every golden kabi object, every architecture;
+# a seed that cannot be read stops the run.
 if [[ " ${targets[*]} " == *" kabi "* ]]; then
-	(cd .. && cargo build --release -q -p ksymrules-engine --example section)
-	target_dir=${CARGO_TARGET_DIR:-target}
-	[[ $target_dir == /* ]] || target_dir=$(cd .. && pwd)/$target_dir
 	kabi_objects=0
 	for o in "$golden"/kabi/*/input.o; do
-		"$target_dir/release/examples/section" .discard.gendwarfksyms.kabi_rules "$o" \
+		section .discard.gendwarfksyms.kabi_rules "$o" \
 			>"$seeds/kabi/$(basename "$(dirname "$o")").bin"
 		kabi_objects=$((kabi_objects + 1))
 	done
@@ -49,6 +56,25 @@ if [[ " ${targets[*]} " == *" kabi "* ]]; then
 		exit 1
 	fi
 	echo "== kabi seeds: $kabi_seeds ($(for f in "$seeds"/kabi/*.bin; do basename "$f" .bin; done | tr '\n' ' '))"
+fi
+# abbrev: the .debug_abbrev section of every golden object that has one,
+# after the byte that picks the unit's encoding (32-bit DWARF 5 or 4,
+# 8-byte addresses: see fuzzing::abbrev).
+if [[ " ${targets[*]} " == *" abbrev "* ]]; then
+	i=0
+	for o in "$golden"/*/*/input.o; do
+		case $o in *dwarf4* | *types4*) pick='\x04' ;; *) pick='\x06' ;; esac
+		printf "$pick" >"$seeds/abbrev/$i"
+		if section .debug_abbrev "$o" >>"$seeds/abbrev/$i" 2>/dev/null; then
+			i=$((i + 1))
+		fi
+	done
+	rm -f "$seeds/abbrev/$i"
+	[ "$i" -gt 50 ] || {
+		echo "abbrev seeds: only $i objects with a .debug_abbrev" >&2
+		exit 1
+	}
+	echo "== abbrev seeds: $i"
 fi
 # symtypes: those gendwarfksyms wrote for the golden objects, here and in
 # ../shared (beside the repository, as in CI), cut to the exports and types

@@ -221,5 +221,48 @@ pub fn form_size(form: gimli::DwForm, encoding: Encoding) -> Option<u8> {
     })
 }
 
+/// Parses `data` (a unit's abbreviations, for a unit of `encoding`) as
+/// gimli does and as [`Abbreviations::parse`] does, and panics unless both
+/// fail with the same error or give the same abbreviation for every code
+/// ours has (and none for the codes just past them): what the tests and
+/// the `abbrev` fuzz target check. The number of abbreviations, or the
+/// error.
+pub(crate) fn compare_with_gimli(data: &[u8], encoding: Encoding) -> Result<usize, String> {
+    use gimli::{EndianSlice, RunTimeEndian};
+    let input = EndianSlice::new(data, RunTimeEndian::Little);
+    let theirs = gimli::DebugAbbrev::from(input).abbreviations(gimli::DebugAbbrevOffset(0));
+    let ours = Abbreviations::parse(&mut input.clone(), encoding);
+    let (theirs, ours) = match (theirs, ours) {
+        (Err(t), Err(o)) => {
+            assert_eq!(o.to_string(), t.to_string(), "{data:02x?}");
+            return Err(o.to_string());
+        }
+        (Ok(t), Ok(o)) => (t, o),
+        (t, o) => panic!("gimli: {t:?}\nours: {o:?}\n{data:02x?}"),
+    };
+    let dense = ours.dense.len() as u64;
+    let codes: Vec<u64> = (1..=dense + 2)
+        .chain(ours.sparse.keys().flat_map(|&c| [c, c.wrapping_add(1)]))
+        .collect();
+    for code in codes {
+        match (theirs.get(code), ours.get(code)) {
+            (None, None) => {}
+            (Some(t), Some(o)) => {
+                assert_eq!(o.code(), t.code());
+                assert_eq!(o.tag(), t.tag(), "code {code}");
+                assert_eq!(o.has_children(), t.has_children(), "code {code}");
+                assert_eq!(o.attributes(), t.attributes(), "code {code}");
+                let size: Option<u32> = t.attributes().iter().try_fold(0u32, |n, s| {
+                    n.checked_add(u32::from(form_size(s.form(), encoding)?))
+                });
+                let size = size.filter(|&n| n != VARYING).map(|n| n as usize);
+                assert_eq!(o.fixed_size(), size, "code {code}");
+            }
+            (t, o) => panic!("code {code}: gimli {t:?}, ours {o:?}"),
+        }
+    }
+    Ok(dense as usize + ours.sparse.len())
+}
+
 #[cfg(test)]
 mod tests;

@@ -183,6 +183,25 @@ pub fn rules(data: &[u8], object: &[u8], symbols: &str) -> Reached {
     version_object(&rules, &obj, symbols, data.len().is_multiple_of(2))
 }
 
+/// `abbrev`: arbitrary bytes as a unit's abbreviations, after a first byte
+/// that picks the unit's encoding (bit 0: 64-bit DWARF; bits 1-2: version
+/// 2 to 5; bit 3: 4-byte addresses). They must parse as gimli parses
+/// them, or fail with gimli's error (a difference panics).
+pub fn abbrev(data: &[u8]) -> Reached {
+    let Some((&pick, bytes)) = data.split_first() else {
+        return Ok(0);
+    };
+    let encoding = gimli::Encoding {
+        format: match pick & 1 {
+            0 => gimli::Format::Dwarf32,
+            _ => gimli::Format::Dwarf64,
+        },
+        version: 2 + u16::from((pick >> 1) & 3),
+        address_size: if pick & 8 == 0 { 8 } else { 4 },
+    };
+    crate::abbrev::compare_with_gimli(bytes, encoding)
+}
+
 /// `kabi`: arbitrary bytes as a `.discard.gendwarfksyms.kabi_rules`
 /// section; the rules found are queried.
 pub fn kabi(data: &[u8]) -> Reached {

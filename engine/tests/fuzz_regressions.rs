@@ -139,3 +139,19 @@ fn kabi_target() {
         eprintln!("{}: {:?}", p.display(), fuzzing::kabi(&data));
     }
 }
+
+#[test]
+fn abbrev_target() {
+    // An abbreviation (code 1, base type, no children, a name of form
+    // strp), then the null one: parsed alike by ksymrules and gimli.
+    assert_eq!(
+        fuzzing::abbrev(b"\x06\x01\x24\x00\x03\x0e\x00\x00\x00"),
+        Ok(1)
+    );
+    // A duplicate code: both fail.
+    let e = fuzzing::abbrev(b"\x06\x01\x24\x00\x00\x00\x01\x24\x00\x00\x00\x00").unwrap_err();
+    assert!(e.contains("uplicate"), "{e}");
+    for (p, data) in regressions("abbrev") {
+        eprintln!("{}: {:?}", p.display(), fuzzing::abbrev(&data));
+    }
+}

@@ -11,42 +11,8 @@ fn encoding() -> Encoding {
     }
 }
 
-/// gimli's parse of `data` and ours, compared: the same error, or the
-/// same abbreviation for every code ours has (and for the codes just past
-/// them, which neither has).
 fn compare(data: &[u8], encoding: Encoding) -> Result<usize, String> {
-    let input = R::new(data, RunTimeEndian::Little);
-    let theirs = gimli::DebugAbbrev::from(input).abbreviations(gimli::DebugAbbrevOffset(0));
-    let ours = Abbreviations::parse(&mut input.clone(), encoding);
-    let (theirs, ours) = match (theirs, ours) {
-        (Err(t), Err(o)) => {
-            assert_eq!(o.to_string(), t.to_string(), "{data:02x?}");
-            return Err(o.to_string());
-        }
-        (Ok(t), Ok(o)) => (t, o),
-        (t, o) => panic!("gimli: {t:?}\nours: {o:?}\n{data:02x?}"),
-    };
-    let dense = ours.dense.len() as u64;
-    let codes: Vec<u64> = (1..=dense + 2)
-        .chain(ours.sparse.keys().flat_map(|&c| [c, c.wrapping_add(1)]))
-        .collect();
-    for code in codes {
-        match (theirs.get(code), ours.get(code)) {
-            (None, None) => {}
-            (Some(t), Some(o)) => {
-                assert_eq!(o.code(), t.code());
-                assert_eq!(o.tag(), t.tag(), "code {code}");
-                assert_eq!(o.has_children(), t.has_children(), "code {code}");
-                assert_eq!(o.attributes(), t.attributes(), "code {code}");
-                let sizes: Option<u32> = t.attributes().iter().try_fold(0, |n, s| {
-                    Some(n + u32::from(form_size(s.form(), encoding)?))
-                });
-                assert_eq!(o.fixed_size(), sizes.map(|n| n as usize), "code {code}");
-            }
-            (t, o) => panic!("code {code}: gimli {t:?}, ours {o:?}"),
-        }
-    }
-    Ok(dense as usize + ours.sparse.len())
+    compare_with_gimli(data, encoding)
 }
 
 /// Every unit of the golden objects: its abbreviations, and the same bytes
