@@ -35,12 +35,33 @@ target_dir=${CARGO_TARGET_DIR:-target}
 order=()
 list=scripts/hot-functions.txt
 if [ -z "${KSYMRULES_NO_ORDER:-}" ] && [ -f "$list" ]; then
-	# Named by its contents, so that a new list relinks (cargo does not
-	# watch the files a link argument names).
-	sum=$(cksum <"$list" | cut -d' ' -f1)
+	# The compiler gives some functions a `.llvm.<number>` suffix (local
+	# functions one part of a crate calls in another), and the number
+	# changes whenever the code of that crate does. The list names them
+	# without it; each is looked for, with its suffix, among the symbols of
+	# the crates the tool is linked from, built first. (Without nm, the
+	# list as it is: those functions are then left where they fall.)
 	mkdir -p "$target_dir/$host"
+	resolved=$(mktemp)
+	if command -v nm >/dev/null; then
+		cargo build --release -q --target "$host" -p ksymrules --lib >&2
+		sysroot=$(rustc --print sysroot)
+		nm --defined-only -j "$target_dir/$host/release/deps/"*.rlib \
+			"$sysroot/lib/rustlib/$host/lib/"*.rlib 2>/dev/null |
+			grep '\.llvm\.[0-9]*$' | sort -u >"$resolved.llvm" || true
+	else
+		: >"$resolved.llvm"
+	fi
+	awk 'FILENAME == ARGV[1] { base = $0; sub(/\.llvm\.[0-9]+$/, "", base); with[base] = with[base] $0 "\n"; next }
+		/^#/ { next }
+		{ name = $0; sub(/\.llvm\.[0-9]+$/, "", name); print name; printf "%s", with[name] }' \
+		"$resolved.llvm" "$list" >"$resolved"
+	# Named by its contents, so that a new order relinks (cargo does not
+	# watch the files a link argument names).
+	sum=$(cksum <"$resolved" | cut -d' ' -f1)
 	copy=$(cd "$target_dir/$host" && pwd)/hot-functions-$sum.txt
-	[ -f "$copy" ] || cp "$list" "$copy"
+	[ -f "$copy" ] || cp "$resolved" "$copy"
+	rm -f "$resolved" "$resolved.llvm"
 	order=(-C "link-arg=-Wl,--symbol-ordering-file=$copy" -C link-arg=-Wl,--no-warn-symbol-ordering)
 	# Does this toolchain's linker take an order? (GNU ld does not.)
 	probe=$(mktemp -d)

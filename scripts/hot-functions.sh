@@ -54,8 +54,12 @@ done
 	# A function is named by `fn=(id) name` or `cfn=(id) name` the first
 	# time a file mentions it; `'N` marks a recursion depth; unnamed code
 	# is an address.
+	# Names are kept without the `.llvm.<number>` suffix the compiler
+	# gives some functions, which changes with the code (build-static.sh
+	# finds the suffix of the day).
 	for f in "$tmp"/*.cg; do
-		sed -n "s/^c\{0,1\}fn=([0-9]*) //p" "$f" | sed "s/'[0-9]*\$//" | grep -v -e '^0x' -e '^(' | sort -u
+		sed -n "s/^c\{0,1\}fn=([0-9]*) //p" "$f" | sed -e "s/'[0-9]*\$//" -e 's/\.llvm\.[0-9]*$//' |
+			grep -v -e '^0x' -e '^(' | sort -u
 	done | sort | uniq -c | sort -k1,1nr -k2,2 | awk '{ print $2 }'
 } >"$out.tmp"
 mv "$out.tmp" "$out"

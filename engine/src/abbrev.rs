@@ -25,7 +25,7 @@
 //!
 //! [`DieCursor`]: crate::dwarf::DieCursor
 
-use gimli::{AttributeSpecification, DwTag, Encoding, Reader};
+use gimli::{AttributeSpecification, DwTag, Encoding, Reader, ReaderOffset};
 use rustc_hash::FxHashMap;
 
 /// The abbreviations of one unit.
@@ -97,7 +97,16 @@ impl Abbreviations {
     /// and leaves `input` after them. Fails as gimli's
     /// `Abbreviations::parse` fails.
     pub fn parse<R: Reader>(input: &mut R, encoding: Encoding) -> gimli::Result<Abbreviations> {
-        let mut abbrevs = Abbreviations::default();
+        // Room for a table as long as the rest of the input, up to a point
+        // (a unit's table ends the section in an object file; a vmlinux has
+        // thousands of tables): a specification takes at least 2 bytes, an
+        // abbreviation 4 and three of them on average.
+        let room = input.len().into_u64().min(1 << 13) as usize;
+        let mut abbrevs = Abbreviations {
+            dense: Vec::with_capacity(room / 12),
+            specs: Vec::with_capacity(room / 3),
+            ..Default::default()
+        };
         // (A missing null abbreviation at the end is forgiven, as gimli
         // forgives it.)
         while !input.is_empty() {
