@@ -5,12 +5,13 @@
 //!
 //! Prints the number of DIEs, attributes and name bytes read.
 //!
-//! The sections are read (and relocated) by the engine's ELF code, as
-//! `Dwarf::load` reads them (the location and range lists left out); the
-//! rest is gimli's alone, its units (abbreviations, line tables) read on
-//! all cores as `Dwarf::load` reads the engine's.
+//! The sections `Dwarf::load` reads (`dwarf::reads_section`) are read and
+//! relocated by the engine's ELF code; the rest is gimli's alone, its
+//! units (abbreviations, line tables) read on all cores as `Dwarf::load`
+//! reads the engine's.
 
 use gimli::{EndianSlice, RunTimeEndian};
+use ksymrules_engine::dwarf::reads_section;
 use ksymrules_engine::elf::ObjectFile;
 use rayon::prelude::*;
 
@@ -23,14 +24,9 @@ fn main() {
         RunTimeEndian::Big
     };
     let dwarf = gimli::Dwarf::load(|id| -> Result<_, String> {
-        let data = match id {
-            gimli::SectionId::DebugTypes
-            | gimli::SectionId::DebugLoc
-            | gimli::SectionId::DebugLocLists
-            | gimli::SectionId::DebugRanges
-            | gimli::SectionId::DebugRngLists
-            | gimli::SectionId::DebugAranges => None,
-            _ => obj.debug_section(id.name()).map_err(|e| e.to_string())?,
+        let data = match reads_section(id) {
+            true => obj.debug_section(id.name()).map_err(|e| e.to_string())?,
+            false => None,
         };
         Ok(EndianSlice::new(data.unwrap_or(&[]), endian))
     })

@@ -194,6 +194,22 @@ fn coalesce(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
     out
 }
 
+/// Whether [`Dwarf::load`] reads (and relocates) this section; the others
+/// are left empty. Location and range lists are never read: not
+/// relocating them saves most of the relocation work on a module. (Type
+/// units are read from their sections when they are followed.)
+pub fn reads_section(id: gimli::SectionId) -> bool {
+    !matches!(
+        id,
+        gimli::SectionId::DebugTypes
+            | gimli::SectionId::DebugLoc
+            | gimli::SectionId::DebugLocLists
+            | gimli::SectionId::DebugRanges
+            | gimli::SectionId::DebugRngLists
+            | gimli::SectionId::DebugAranges
+    )
+}
+
 fn dwarf_err(e: gimli::Error) -> Error {
     Error::new(format!("malformed DWARF: {e}"))
 }
@@ -211,16 +227,9 @@ impl<'a> Dwarf<'a> {
             RunTimeEndian::Big
         };
         let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'a>, Error> {
-            // Location and range lists are never read: not relocating them
-            // saves most of the relocation work on a module.
-            let data = match id {
-                gimli::SectionId::DebugTypes
-                | gimli::SectionId::DebugLoc
-                | gimli::SectionId::DebugLocLists
-                | gimli::SectionId::DebugRanges
-                | gimli::SectionId::DebugRngLists
-                | gimli::SectionId::DebugAranges => None,
-                _ => obj.debug_section(id.name()).map_err(Error::from)?,
+            let data = match reads_section(id) {
+                true => obj.debug_section(id.name()).map_err(Error::from)?,
+                false => None,
             };
             Ok(EndianSlice::new(data.unwrap_or(&[]), endian))
         })?;
