@@ -74,22 +74,14 @@ pub fn read_unit<'a>(
     };
     // The first DIE that is not a null entry. (A unit with no bytes of
     // DIEs has no place for a cursor to start: no DIE either.)
-    let mut attrs = Vec::new();
-    {
-        let mut cursor =
-            DieCursor::new(&unit, &abbrevs, None).map_err(|_| gimli::Error::MissingUnitDie)?;
-        loop {
-            if cursor.is_empty() {
-                return Err(gimli::Error::MissingUnitDie);
-            }
-            if let Some(a) = cursor.read_abbreviation()? {
-                cursor.read_attributes(a, &mut attrs)?;
-                break;
-            }
-        }
+    let mut root = Entry::default();
+    let mut cursor =
+        DieCursor::new(&unit, &abbrevs, None).map_err(|_| gimli::Error::MissingUnitDie)?;
+    if !cursor.next_dfs(&mut root)? {
+        return Err(gimli::Error::MissingUnitDie);
     }
     let (mut name, mut comp_dir, mut line_program, mut low_pc) = (None, None, None, None);
-    for attr in &attrs {
+    for attr in &root.attrs {
         match (attr.name(), attr.value()) {
             (gimli::DW_AT_name, v) => name = Some(v),
             (gimli::DW_AT_comp_dir, v) => comp_dir = Some(v),
@@ -210,7 +202,7 @@ pub fn reads_section(id: gimli::SectionId) -> bool {
     )
 }
 
-fn dwarf_err(e: gimli::Error) -> Error {
+pub(crate) fn dwarf_err(e: gimli::Error) -> Error {
     Error::new(format!("malformed DWARF: {e}"))
 }
 
@@ -411,10 +403,7 @@ impl<'a> Dwarf<'a> {
         let Some(abbrev) = cursor.read_abbreviation().map_err(fail)? else {
             return Err(fail(gimli::Error::NoEntryAtGivenOffset(off.0 as u64)));
         };
-        entry.depth = 0;
-        entry.offset = off;
-        entry.tag = abbrev.tag();
-        entry.has_children = abbrev.has_children();
+        entry_header(entry, abbrev, off, 0);
         cursor
             .read_attributes(abbrev, &mut entry.attrs)
             .map_err(fail)?;
@@ -912,10 +901,7 @@ fn read_attrs<'a>(
     wanted: &TagAttrs<'_>,
     debug_str: &[u8],
 ) -> Option<()> {
-    entry.depth = 0;
-    entry.offset = offset;
-    entry.tag = abbrev.tag();
-    entry.has_children = abbrev.has_children();
+    entry_header(entry, abbrev, offset, 0);
     entry.attrs.clear();
     let specs = abbrev.attributes();
     let Some(set) = wanted.get(abbrev.tag()) else {
@@ -939,6 +925,16 @@ fn read_attrs<'a>(
         }
     }
     Some(())
+}
+
+/// Gives `entry` what the abbreviation of a DIE at `offset`, at `depth`,
+/// says of it (its attributes are read apart).
+#[inline]
+fn entry_header(entry: &mut Entry<'_>, abbrev: Abbreviation<'_>, offset: UnitOffset, depth: isize) {
+    entry.depth = depth;
+    entry.offset = offset;
+    entry.tag = abbrev.tag();
+    entry.has_children = abbrev.has_children();
 }
 
 /// Asks for the cache line of `items[at]` to be fetched (nothing when `at`
@@ -1112,10 +1108,7 @@ impl<'u, 'a> DieCursor<'u, 'a> {
             let depth = self.depth;
             let offset = self.next_offset();
             if let Some(abbrev) = self.read_abbreviation()? {
-                entry.depth = depth;
-                entry.offset = offset;
-                entry.tag = abbrev.tag();
-                entry.has_children = abbrev.has_children();
+                entry_header(entry, abbrev, offset, depth);
                 self.read_attributes(abbrev, &mut entry.attrs)?;
                 return Ok(true);
             }

@@ -48,12 +48,14 @@ impl Inventory {
         }
         let dwarf = Dwarf::load(obj, false)?;
         for u in &dwarf.units {
-            let malformed = |e: gimli::Error| Error::new(format!("malformed DWARF: {e}"));
-            let mut cursor = u.cursor(None).map_err(malformed)?;
+            let mut cursor = u.cursor(None).map_err(crate::dwarf::dwarf_err)?;
             let mut entry = crate::dwarf::Entry::default();
             // Per depth: the scope prefix a DIE passes to its children.
             let mut scopes: Vec<Option<String>> = Vec::new();
-            while cursor.next_dfs(&mut entry).map_err(malformed)? {
+            while cursor
+                .next_dfs(&mut entry)
+                .map_err(crate::dwarf::dwarf_err)?
+            {
                 let entry = &entry;
                 let d = entry.depth().max(0) as usize;
                 scopes.truncate(d);

@@ -161,10 +161,12 @@ pub(crate) fn find(
     let mut read_cache: HashMap<DwTag, std::collections::BTreeSet<DwAt>> = HashMap::new();
     let described: std::collections::BTreeSet<DwTag> = rules.types.keys().copied().collect();
     for (ui, u) in dwarf.units[..dwarf.main_units].iter().enumerate() {
-        let malformed = |e: gimli::Error| Error::new(format!("malformed DWARF: {e}"));
-        let mut cursor = u.cursor(None).map_err(malformed)?;
+        let mut cursor = u.cursor(None).map_err(crate::dwarf::dwarf_err)?;
         let mut entry = crate::dwarf::Entry::default();
-        while cursor.next_dfs(&mut entry).map_err(malformed)? {
+        while cursor
+            .next_dfs(&mut entry)
+            .map_err(crate::dwarf::dwarf_err)?
+        {
             let entry = &entry;
             let tag = entry.tag();
             let die = u.start + entry.offset().0 as u64;

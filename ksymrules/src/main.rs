@@ -129,11 +129,7 @@ fn ksymrules_main(args: Vec<std::ffi::OsString>) -> u8 {
 fn read_stdin(buf: &mut Vec<u8>) -> std::io::Result<usize> {
     #[cfg(unix)]
     {
-        use std::os::fd::FromRawFd;
-        // SAFETY: descriptor 0 is open and stays open for the whole run;
-        // `ManuallyDrop` keeps this `File` from closing it.
-        let mut stdin = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) });
-        stdin.read_to_end(buf)
+        standard_stream(0).read_to_end(buf)
     }
     #[cfg(not(unix))]
     {
@@ -279,17 +275,23 @@ fn symver_line(out: &mut Vec<u8>, name: &str, crc: u32) {
     out.push(b'\n');
 }
 
+/// Standard input (0) or output (1) as a `File` that does not close it.
+#[cfg(unix)]
+fn standard_stream(fd: std::os::fd::RawFd) -> std::mem::ManuallyDrop<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the standard descriptors are open for the whole run (`main`
+    // opens those that were closed on /dev/null); `ManuallyDrop` keeps the
+    // `File` from closing its descriptor.
+    std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
 /// Writes `bytes` to standard output, at once. On Unix, straight to file
 /// descriptor 1, as `read_stdin` reads (std's `stdout()` would first
 /// allocate its buffer).
 fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     {
-        use std::os::fd::FromRawFd;
-        // SAFETY: descriptor 1 is open and stays open for the whole run
-        // (see `main`); `ManuallyDrop` keeps this `File` from closing it.
-        let mut stdout = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
-        stdout.write_all(bytes)
+        standard_stream(1).write_all(bytes)
     }
     #[cfg(not(unix))]
     {
