@@ -164,9 +164,9 @@ fn lossy(name: &[u8]) -> String {
 
 /// A defined, non-local symbol of `.symtab`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ElfSymbol {
-    /// Symbol name (not necessarily UTF-8).
-    pub name: Vec<u8>,
+pub struct ElfSymbol<'a> {
+    /// Symbol name (not necessarily UTF-8), in the object's string table.
+    pub name: &'a [u8],
     /// Raw `st_shndx`, or the `SHT_SYMTAB_SHNDX` entry for `SHN_XINDEX`.
     /// Reserved values such as `SHN_ABS` (0xfff1) and `SHN_COMMON` (0xfff2)
     /// are kept as they are.
@@ -194,7 +194,8 @@ impl Backing {
 /// One section header, owned.
 #[derive(Debug, Clone)]
 struct SectionInfo {
-    name: Vec<u8>,
+    /// Where the name is in the file (`ObjectFile::name`).
+    name: std::ops::Range<usize>,
     sh_type: u32,
     flags: u64,
     link: u32,
@@ -215,10 +216,6 @@ impl SectionInfo {
 
     fn is_compressed(&self) -> bool {
         self.flags & elf::SHF_COMPRESSED.0 != 0
-    }
-
-    fn display_name(&self) -> String {
-        lossy(&self.name)
     }
 }
 
@@ -300,8 +297,11 @@ fn parse_headers<Elf: FileHeader<Endian = Endianness>>(
                 }
             }
         };
+        // The name is a part of `data` (the section name table's).
+        let name_start = (name.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
+        debug_assert!(name_start + name.len() <= data.len());
         sections.push(SectionInfo {
-            name: name.to_vec(),
+            name: name_start..name_start + name.len(),
             sh_type,
             flags: section.sh_flags(endian).0,
             link: section.sh_link(endian),
@@ -430,7 +430,7 @@ impl ObjectFile {
 
     /// The names of all sections, in section-header order (index 0 included).
     pub fn section_names(&self) -> impl Iterator<Item = &[u8]> {
-        self.sections.iter().map(|s| s.name.as_slice())
+        self.sections.iter().map(|s| self.name(s))
     }
 
     /// A DWARF section by name (".debug_info", ".debug_abbrev", ".debug_str",
@@ -444,7 +444,7 @@ impl ObjectFile {
         let find = |wanted: &[u8]| {
             self.sections
                 .iter()
-                .position(|s| s.name == wanted && !s.in_group() && !s.no_data)
+                .position(|s| self.name(s) == wanted && !s.in_group() && !s.no_data)
         };
         let index = find(name.as_bytes()).or_else(|| zdebug_name(name).and_then(|z| find(&z)));
         match index {
@@ -460,8 +460,8 @@ impl ObjectFile {
         let zname = zdebug_name(name);
         let mut found = Vec::new();
         for (index, section) in self.sections.iter().enumerate() {
-            let name_matches =
-                section.name == name.as_bytes() || zname.as_deref() == Some(&section.name[..]);
+            let name_matches = self.name(section) == name.as_bytes()
+                || zname.as_deref() == Some(self.name(section));
             if name_matches && section.in_group() && !section.no_data {
                 found.push(self.relocated_contents(index)?);
             }
@@ -498,7 +498,7 @@ impl ObjectFile {
     }
 
     pub fn section_data(&self, name: &str) -> Result<Option<&[u8]>, ElfError> {
-        match self.sections.iter().position(|s| s.name == name.as_bytes()) {
+        match (self.sections.iter()).position(|s| self.name(s) == name.as_bytes()) {
             Some(index) => self.contents(index).map(Some),
             None => Ok(None),
         }
@@ -507,7 +507,7 @@ impl ObjectFile {
     /// The defined, non-local, named symbols of `.symtab` (the `SHT_SYMTAB`
     /// section; `.dynsym` is not read), in table order. An object without a
     /// symbol table gives an empty list.
-    pub fn symbols(&self) -> Result<Vec<ElfSymbol>, ElfError> {
+    pub fn symbols(&self) -> Result<Vec<ElfSymbol<'_>>, ElfError> {
         self.defined_symbols(false)
     }
 
@@ -534,7 +534,7 @@ impl ObjectFile {
     }
 
     /// The defined, named symbols of `.symtab`, local ones too when asked.
-    fn defined_symbols(&self, local: bool) -> Result<Vec<ElfSymbol>, ElfError> {
+    fn defined_symbols(&self, local: bool) -> Result<Vec<ElfSymbol<'_>>, ElfError> {
         let Some(symtab_index) = self
             .sections
             .iter()
@@ -548,7 +548,7 @@ impl ObjectFile {
         if strtab_index == 0 || strtab_index >= self.sections.len() {
             return Err(malformed(format!(
                 "{} has an invalid string table link {}",
-                symtab.display_name(),
+                self.display_name(symtab),
                 symtab.link
             )));
         }
@@ -598,7 +598,7 @@ impl ObjectFile {
                 continue;
             }
             symbols.push(ElfSymbol {
-                name: name.to_vec(),
+                name,
                 shndx,
                 value: sym.value,
                 kind: sym.info & 0xf,
@@ -609,6 +609,18 @@ impl ObjectFile {
 
     fn file_data(&self) -> &[u8] {
         self.data.bytes()
+    }
+
+    /// A section's name (not necessarily UTF-8).
+    fn name(&self, section: &SectionInfo) -> &[u8] {
+        self.file_data()
+            .get(section.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// A section's name, for messages.
+    fn display_name(&self, section: &SectionInfo) -> String {
+        lossy(self.name(section))
     }
 
     /// Decompressed, unrelocated contents of section `index`.
@@ -637,7 +649,7 @@ impl ObjectFile {
                 malformed(format!("section {index} extends past the end of the file"))
             })?;
         let decompress_error = |detail: String| ElfError::Decompress {
-            section: section.display_name(),
+            section: self.display_name(section),
             detail,
         };
         if section.is_compressed() {
@@ -666,7 +678,10 @@ impl ObjectFile {
                 decompress(format, &raw[header_size..], ch_size).map_err(decompress_error)?;
             return Ok(Contents::Owned(data));
         }
-        if section.name.starts_with(b".zdebug_") && raw.len() >= 12 && raw.starts_with(b"ZLIB") {
+        if self.name(section).starts_with(b".zdebug_")
+            && raw.len() >= 12
+            && raw.starts_with(b"ZLIB")
+        {
             // Legacy GNU format: "ZLIB", 8-byte big-endian size, zlib stream.
             let size = read_uint(raw, 4, 8, true).unwrap_or(0);
             let data = decompress(Compression::Zlib, &raw[12..], size).map_err(decompress_error)?;
@@ -720,7 +735,7 @@ impl ObjectFile {
         if section.entsize != entry_size as u64 {
             return Err(malformed(format!(
                 "{} has entry size {} (expected {entry_size})",
-                section.display_name(),
+                self.display_name(section),
                 section.entsize
             )));
         }
@@ -741,11 +756,11 @@ impl ObjectFile {
         data: &mut [u8],
     ) -> Result<(), ElfError> {
         let section = &self.sections[relocation_index];
-        let target_name = self.sections[target_index].display_name();
         if section.sh_type == elf::SHT_CREL.0 {
             return Err(ElfError::Unsupported(format!(
-                "compact relocations (SHT_CREL) in {} for {target_name}",
-                section.display_name()
+                "compact relocations (SHT_CREL) in {} for {}",
+                self.display_name(section),
+                self.display_name(&self.sections[target_index])
             )));
         }
         let is_rela = section.sh_type == elf::SHT_RELA.0;
@@ -758,7 +773,7 @@ impl ObjectFile {
         if section.entsize != 0 && section.entsize != entry_size as u64 {
             return Err(malformed(format!(
                 "{} has entry size {} (expected {entry_size})",
-                section.display_name(),
+                self.display_name(section),
                 section.entsize
             )));
         }
@@ -766,32 +781,32 @@ impl ObjectFile {
         if entries.len() % entry_size != 0 {
             return Err(malformed(format!(
                 "{} size {:#x} is not a multiple of its entry size {entry_size}",
-                section.display_name(),
+                self.display_name(section),
                 entries.len()
             )));
         }
         let symtab = section.link as usize;
         match (self.is_64, is_rela) {
-            (true, true) => self.apply_entries::<true, true>(entries, symtab, &target_name, data),
-            (true, false) => self.apply_entries::<true, false>(entries, symtab, &target_name, data),
-            (false, true) => self.apply_entries::<false, true>(entries, symtab, &target_name, data),
+            (true, true) => self.apply_entries::<true, true>(entries, symtab, target_index, data),
+            (true, false) => self.apply_entries::<true, false>(entries, symtab, target_index, data),
+            (false, true) => self.apply_entries::<false, true>(entries, symtab, target_index, data),
             (false, false) => {
-                self.apply_entries::<false, false>(entries, symtab, &target_name, data)
+                self.apply_entries::<false, false>(entries, symtab, target_index, data)
             }
         }
     }
 
     /// Applies the relocation `entries` (of the 64-bit ELF class when
     /// `WIDE`, with explicit addends when `RELA`; symbols from the symbol
-    /// table in section `symtab`) to `data`, the contents of the section
-    /// called `target_name`. One copy per entry layout, for the fields'
+    /// table in section `symtab`) to `data`, the contents of section
+    /// `target` (named in errors). One copy per entry layout, for the fields'
     /// widths to be constants (a module's `.debug_info` has a relocation
     /// every dozen bytes).
     fn apply_entries<const WIDE: bool, const RELA: bool>(
         &self,
         entries: &[u8],
         symtab: usize,
-        target_name: &str,
+        target: usize,
         data: &mut [u8],
     ) -> Result<(), ElfError> {
         let entry_size = match (WIDE, RELA) {
@@ -828,7 +843,7 @@ impl ObjectFile {
                         ElfError::UnsupportedRelocation {
                             rtype,
                             machine: self.machine,
-                            section: target_name.to_string(),
+                            section: self.display_name(&self.sections[target]),
                         }
                     })?;
                     last_op = Some((rtype, op));
@@ -850,13 +865,13 @@ impl ObjectFile {
                 };
                 value.ok_or_else(|| ElfError::SymbolOutOfRange {
                     index: symbol,
-                    section: target_name.to_string(),
+                    section: self.display_name(&self.sections[target]),
                 })?
             };
             let size = data.len() as u64;
             let out_of_range = || ElfError::RelocationOutOfRange {
                 offset,
-                section: target_name.to_string(),
+                section: self.display_name(&self.sections[target]),
                 size,
             };
             // Most of them: S + A, written little-endian (what

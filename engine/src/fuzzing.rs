@@ -43,7 +43,7 @@ fn version_object(rules: &Rules, obj: &ObjectFile, extra: &str, dump: bool) -> R
     let mut list = String::from(extra);
     if let Ok(symbols) = obj.symbols() {
         for s in symbols.iter().take(10_000) {
-            list.push_str(&String::from_utf8_lossy(&s.name));
+            list.push_str(&String::from_utf8_lossy(s.name));
             list.push('\n');
         }
     }

@@ -44,7 +44,7 @@ impl Inventory {
         self.objects += 1;
         for s in obj.symbols()? {
             self.symbols
-                .insert(String::from_utf8_lossy(&s.name).into_owned());
+                .insert(String::from_utf8_lossy(s.name).into_owned());
         }
         let dwarf = Dwarf::load(obj, false)?;
         for u in &dwarf.units {

@@ -354,7 +354,7 @@ fn read_symbols(
     let prefix = &rules.settings.symbol_pointer_prefix;
     let mut warnings = Vec::new();
     for s in obj.symbols()? {
-        let name = String::from_utf8_lossy(&s.name);
+        let name = String::from_utf8_lossy(s.name);
         if let Some(w) = syms.set_addr(&name, (s.shndx, s.value), prefix) {
             warnings.push(w);
         }

@@ -148,7 +148,7 @@ pub(crate) fn find(
     let elf: HashMap<String, u8> = obj
         .symbols()?
         .into_iter()
-        .map(|s| (String::from_utf8_lossy(&s.name).into_owned(), s.kind))
+        .map(|s| (String::from_utf8_lossy(s.name).into_owned(), s.kind))
         .collect();
     let listed: HashMap<&str, usize> = syms
         .list

@@ -3,7 +3,9 @@
 //! them in.
 
 use crate::dwarf::DieId;
+use hashbrown::HashTable;
 use rustc_hash::FxHashMap as HashMap;
+use std::hash::BuildHasher;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SymState {
@@ -34,8 +36,10 @@ pub struct Symbol {
 #[derive(Clone, Debug, Default)]
 pub struct Symbols {
     pub list: Vec<Symbol>,
-    by_name: HashMap<String, usize>,
-    by_addr: HashMap<Addr, Vec<usize>>,
+    /// Indices into `list`, by name (each name kept once, in `list`).
+    by_name: HashTable<usize>,
+    /// The symbols at each address, most recently added first.
+    by_addr: HashMap<Addr, Group>,
     /// Symbol indices in gendwarfksyms' visiting order.
     order: Vec<usize>,
 }
@@ -63,15 +67,23 @@ impl Symbols {
         let mut s = Symbols::default();
         let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
         s.list.reserve(lines);
-        s.by_name.reserve(lines);
+        s.by_name.reserve(lines, |&i| name_hash(&s.list[i].name));
         for line in text.split('\n') {
             let Some(name) = first_word(line) else {
                 continue;
             };
-            if s.by_name.contains_key(name) {
-                continue;
+            let hash = name_hash(name);
+            let list = &s.list;
+            match s.by_name.entry(
+                hash,
+                |&i| list[i].name == name,
+                |&i| name_hash(&list[i].name),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => continue,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(list.len());
+                }
             }
-            s.by_name.insert(name.to_string(), s.list.len());
             s.list.push(Symbol {
                 name: name.to_string(),
                 addr: None,
@@ -105,7 +117,9 @@ impl Symbols {
     /// the name of the symbol it points to).
     pub fn find(&self, name: &str, ptr_prefix: &str) -> Option<usize> {
         let name = name.strip_prefix(ptr_prefix).unwrap_or(name);
-        self.by_name.get(name).copied()
+        (self.by_name)
+            .find(name_hash(name), |&i| self.list[i].name == name)
+            .copied()
     }
 
     /// `i` and the symbols sharing its address (its alias group), `i` first.
@@ -126,7 +140,17 @@ impl Symbols {
             None => {
                 self.list[i].addr = Some(addr);
                 // Most recently added first, like the reference's hash chains.
-                self.by_addr.entry(addr).or_default().insert(0, i);
+                match self.by_addr.entry(addr) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(Group::One(i));
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let group = o.get_mut();
+                        let mut members = group.as_slice().to_vec();
+                        members.insert(0, i);
+                        *group = Group::Many(members);
+                    }
+                }
                 None
             }
             Some(a) if a != addr => Some(format!(
@@ -198,18 +222,39 @@ fn first_word(line: &str) -> Option<&str> {
     Some(&line[start..start + len])
 }
 
+/// The hash of a symbol name in `Symbols::by_name`.
+fn name_hash(name: &str) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one(name)
+}
+
+/// The symbols at one address: most often one, kept without a vector.
+#[derive(Clone, Debug)]
+enum Group {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Group {
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Group::One(i) => std::slice::from_ref(i),
+            Group::Many(v) => v,
+        }
+    }
+}
+
 /// Symbol `i` of `list` and the others at its address, `i` first (the
 /// list itself is not borrowed by what is returned, so that the group's
 /// symbols can be changed while it is gone through).
 fn members<'m>(
     list: &[Symbol],
-    by_addr: &'m HashMap<Addr, Vec<usize>>,
+    by_addr: &'m HashMap<Addr, Group>,
     i: usize,
 ) -> impl DoubleEndedIterator<Item = usize> + 'm {
     let others = list[i]
         .addr
         .and_then(|a| by_addr.get(&a))
-        .map_or(&[][..], Vec::as_slice);
+        .map_or(&[][..], Group::as_slice);
     std::iter::once(i).chain(others.iter().copied().filter(move |&m| m != i))
 }
 

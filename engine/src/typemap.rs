@@ -12,6 +12,7 @@ use crate::Error;
 use ksymrules_grammar::Rules;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 /// Deepest nesting of unnamed strings (or of references while expanding a
@@ -1346,6 +1347,50 @@ impl<'r> TypeMap<'r> {
         out: &mut Outputs<'_>,
         warnings: &mut Vec<String>,
     ) -> Result<(), Error> {
+        // The symbols' expansions are lent to the jobs below (taken out of
+        // the map, so that it can grow meanwhile), and copied only where
+        // the symtypes or the strings keep them.
+        let symbols = std::mem::take(&mut self.symbols);
+        let result = self.symbol_versions(&symbols, syms, object, out, warnings);
+        self.symbols = symbols;
+        result?;
+        if let Some(t) = out.strings.as_deref_mut() {
+            let symbols: rustc_hash::FxHashSet<&str> =
+                t.symbols.iter().map(|(s, _)| s.as_str()).collect();
+            t.types = self
+                .map
+                .iter()
+                .filter(|(n, _)| !symbols.contains(n.as_str()))
+                .map(|(n, e)| (n.clone(), e.clone()))
+                .collect();
+        }
+        if let Some(lines) = out.symtypes.as_deref_mut() {
+            let mut names: Vec<&String> = self.map.keys().collect();
+            names.sort();
+            for n in names {
+                lines.push(format!("{n} {}\n", self.map[n].text));
+            }
+        }
+        for name in &self.ties {
+            warnings.push(format!(
+                "type {name} has different strings of the same, longest length; \
+                 the first one met is used (gendwarfksyms' choice depends on memory addresses)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The CRCs (and version dump) of `versions`, and the symbols' strings
+    /// kept for the symtypes and the strings, from the expansions of
+    /// `symbols`.
+    fn symbol_versions(
+        &mut self,
+        symbols: &FxHashMap<DieId, Expansion>,
+        syms: &mut Symbols,
+        object: usize,
+        out: &mut Outputs<'_>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), Error> {
         // The symbols to expand, in visiting order, and which of them get a
         // CRC: the first of each alias group not already done.
         let mut done: Vec<bool> = syms
@@ -1353,7 +1398,7 @@ impl<'r> TypeMap<'r> {
             .iter()
             .map(|s| s.state == SymState::Processed)
             .collect();
-        let mut jobs: Vec<(usize, Expansion, bool)> = Vec::new();
+        let mut jobs: Vec<(usize, Cow<'_, Expansion>, bool)> = Vec::new();
         for &i in syms.visiting_order() {
             let sym = &syms.list[i];
             if out.symtypes.is_none() && out.strings.is_none() && done[i] {
@@ -1363,12 +1408,12 @@ impl<'r> TypeMap<'r> {
             if obj != object {
                 continue;
             }
-            let Some(own) = self.symbols.get(&die) else {
+            let Some(own) = symbols.get(&die) else {
                 continue;
             };
             let exp = match self.strings.replacement(&sym.name)? {
-                Some(exp) => exp,
-                None => own.clone(),
+                Some(exp) => Cow::Owned(exp),
+                None => Cow::Borrowed(own),
             };
             let compute = !done[i];
             if compute {
@@ -1393,49 +1438,28 @@ impl<'r> TypeMap<'r> {
         };
 
         for ((i, exp, _), result) in jobs.into_iter().zip(results) {
-            let name = syms.list[i].name.clone();
             if let Some(result) = result {
+                let name = &syms.list[i].name;
                 let (crc, text) = match result? {
                     Ok(done) => done,
-                    Err(_) => self.version_adding(&mut idx, &exp, want_text, &name)?,
+                    Err(_) => self.version_adding(&mut idx, &exp, want_text, name)?,
                 };
-                warnings.extend(syms.set_crc(i, crc));
                 if let (Some(v), Some(t)) = (out.versions.as_deref_mut(), text) {
-                    v.push_str(&name);
+                    v.push_str(name);
                     v.push(' ');
                     v.push_str(&t);
                     v.push('\n');
                 }
+                warnings.extend(syms.set_crc(i, crc));
             }
+            let name = &syms.list[i].name;
             if let Some(t) = out.strings.as_deref_mut() {
-                t.symbols.push((name.clone(), Arc::new(exp.clone())));
+                t.symbols
+                    .push((name.clone(), Arc::new(exp.as_ref().clone())));
             }
             if out.symtypes.is_some() {
-                self.add(name, exp);
+                self.add(name.clone(), exp.into_owned());
             }
-        }
-        if let Some(t) = out.strings.as_deref_mut() {
-            let symbols: rustc_hash::FxHashSet<&str> =
-                t.symbols.iter().map(|(s, _)| s.as_str()).collect();
-            t.types = self
-                .map
-                .iter()
-                .filter(|(n, _)| !symbols.contains(n.as_str()))
-                .map(|(n, e)| (n.clone(), e.clone()))
-                .collect();
-        }
-        if let Some(lines) = out.symtypes.as_deref_mut() {
-            let mut names: Vec<&String> = self.map.keys().collect();
-            names.sort();
-            for n in names {
-                lines.push(format!("{n} {}\n", self.map[n].text));
-            }
-        }
-        for name in &self.ties {
-            warnings.push(format!(
-                "type {name} has different strings of the same, longest length; \
-                 the first one met is used (gendwarfksyms' choice depends on memory addresses)"
-            ));
         }
         Ok(())
     }

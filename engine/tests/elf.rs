@@ -434,7 +434,7 @@ fn symbols_match_object_crate() {
         };
         let object = ObjectFile::from_bytes(data).unwrap();
         let symbols = object.symbols().unwrap();
-        let got: Vec<(Vec<u8>, u64)> = symbols.iter().map(|s| (s.name.clone(), s.value)).collect();
+        let got: Vec<(Vec<u8>, u64)> = symbols.iter().map(|s| (s.name.to_vec(), s.value)).collect();
         assert_eq!(got, expected, "{what}");
         assert!(!symbols.is_empty(), "{what}");
         for symbol in &symbols {
