@@ -24,9 +24,10 @@ fn main() {
         RunTimeEndian::Big
     };
     let dwarf = gimli::Dwarf::load(|id| -> Result<_, String> {
-        let data = match reads_section(id) {
-            true => obj.debug_section(id.name()).map_err(|e| e.to_string())?,
-            false => None,
+        let data = if reads_section(id) {
+            obj.debug_section(id.name()).map_err(|e| e.to_string())?
+        } else {
+            None
         };
         Ok(EndianSlice::new(data.unwrap_or(&[]), endian))
     })

@@ -219,9 +219,10 @@ impl<'a> Dwarf<'a> {
             RunTimeEndian::Big
         };
         let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'a>, Error> {
-            let data = match reads_section(id) {
-                true => obj.debug_section(id.name()).map_err(Error::from)?,
-                false => None,
+            let data = if reads_section(id) {
+                obj.debug_section(id.name()).map_err(Error::from)?
+            } else {
+                None
             };
             Ok(EndianSlice::new(data.unwrap_or(&[]), endian))
         })?;

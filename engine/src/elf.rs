@@ -816,6 +816,7 @@ impl ObjectFile {
             (false, false) => 8,
         };
         let big = self.big_endian;
+        let target_name = || self.display_name(&self.sections[target]);
         let mut symbols: Option<SymbolTable<'_>> = None;
         let mut last_op: Option<(u32, Op)> = None;
         for entry in entries.chunks_exact(entry_size) {
@@ -843,7 +844,7 @@ impl ObjectFile {
                         ElfError::UnsupportedRelocation {
                             rtype,
                             machine: self.machine,
-                            section: self.display_name(&self.sections[target]),
+                            section: target_name(),
                         }
                     })?;
                     last_op = Some((rtype, op));
@@ -865,13 +866,13 @@ impl ObjectFile {
                 };
                 value.ok_or_else(|| ElfError::SymbolOutOfRange {
                     index: symbol,
-                    section: self.display_name(&self.sections[target]),
+                    section: target_name(),
                 })?
             };
             let size = data.len() as u64;
             let out_of_range = || ElfError::RelocationOutOfRange {
                 offset,
-                section: self.display_name(&self.sections[target]),
+                section: target_name(),
                 size,
             };
             // Most of them: S + A, written little-endian (what

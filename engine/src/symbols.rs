@@ -144,12 +144,10 @@ impl Symbols {
                     std::collections::hash_map::Entry::Vacant(v) => {
                         v.insert(Group::One(i));
                     }
-                    std::collections::hash_map::Entry::Occupied(mut o) => {
-                        let group = o.get_mut();
-                        let mut members = group.as_slice().to_vec();
-                        members.insert(0, i);
-                        *group = Group::Many(members);
-                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => match o.get_mut() {
+                        Group::One(j) => *o.get_mut() = Group::Many(vec![i, *j]),
+                        Group::Many(members) => members.insert(0, i),
+                    },
                 }
                 None
             }
